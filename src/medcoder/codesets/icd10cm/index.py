@@ -16,6 +16,7 @@ into memory on first use, so a walk is a few dictionary look-ups (microseconds).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ class IndexSource(StrEnum):
 
 
 _E = TypeVar("_E", bound=StrEnum)
+_PARENS = re.compile(r"\s*\([^)]*\)")
 
 _TABLE_NAME = {
     IndexSource.EXTERNAL_CAUSE: "external",
@@ -75,16 +77,22 @@ def _stem(norm: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in norm.split())
 
 
-def _alternatives(term: str) -> list[str]:
-    """Other keys a term answers to: without NEC/NOS, each comma-separated variant."""
+def _alternatives(term: str) -> tuple[list[str], list[str]]:
+    """Other keys a term answers to, strong and weak.
+
+    Strong: the term without NEC/NOS, and its head before a comma (``"Disease, diseased"``
+    answers to ``disease``). Weak: the other comma-separated variants (``abdominal`` for
+    ``"Abdomen, abdominal"``), which must not shadow another term's head
+    (``"Blood-forming organs, disease"`` is not ``disease``).
+    """
     norm = normalize_term(term)
-    keys = []
-    for suffix in (" nec", " nos"):
-        if norm.endswith(suffix):
-            keys.append(norm[: -len(suffix)])
+    strong = [norm[: -len(s)] for s in (" nec", " nos") if norm.endswith(s)]
+    weak: list[str] = []
     if "," in term:
-        keys.extend(normalize_term(part) for part in term.split(","))
-    return [k for k in keys if k]
+        head, *others = (normalize_term(part) for part in term.split(","))
+        strong.append(head)
+        weak.extend(others)
+    return [k for k in strong if k], [k for k in weak if k]
 
 
 @dataclass(slots=True)
@@ -114,22 +122,41 @@ class _Tree:
             found = {}
             for kid in kids:  # exact terms win over every variant
                 found.setdefault(self.norm[kid], kid)
-            for kid in kids:
-                for key in _alternatives(self.term[kid]):
+            variants = [_alternatives(self.term[kid]) for kid in kids]
+            for kid, (strong, _) in zip(kids, variants, strict=True):
+                for key in strong:
+                    found.setdefault(key, kid)
+            for kid, (_, weak) in zip(kids, variants, strict=True):
+                for key in weak:
                     found.setdefault(key, kid)
             for kid in kids:
                 found.setdefault("~" + _stem(self.norm[kid]), kid)
             self._keys[node] = found
         return found
 
-    def match(self, node: int, pieces: Sequence[str]) -> tuple[int, int] | None:
-        """The child of ``node`` named by the longest run of ``pieces`` -> (child, run)."""
+    def match(
+        self, node: int, pieces: Sequence[str], *, fuzzy: bool = False
+    ) -> tuple[int, int] | None:
+        """The child of ``node`` named by the longest run of ``pieces`` -> (child, run).
+
+        ``fuzzy`` also accepts a near-identical child for one piece: official cross-references
+        sometimes name a subterm slightly differently (``retina`` for ``retinal``).
+        """
         keys = self.keys(node)
         for run in range(len(pieces), 0, -1):
             key = normalize_term(", ".join(pieces[:run]))
             kid = keys.get(key) or keys.get("~" + _stem(key))
             if kid:
                 return kid, run
+        if fuzzy and self.children[node]:
+            best = process.extractOne(
+                normalize_term(pieces[0]),
+                {kid: self.norm[kid] for kid in self.children[node]},
+                scorer=fuzz.ratio,
+                score_cutoff=90,
+            )
+            if best is not None:
+                return best[2], 1
         return None
 
     def match_modifier(self, node: int, pieces: Sequence[str]) -> int:
@@ -248,11 +275,13 @@ class AlphabeticIndex:
         Trailing instructions ("by site", "condition", "subcategory") are dropped: they tell
         the coder to choose among the subterms, which the caller then does.
         """
-        pieces = [p.strip() for p in reference.split(",") if p.strip()]
+        # "Dye(s)", "goiter (diffuse)": parenthesised words are modifiers, not part of the name.
+        pieces = [_PARENS.sub("", p).strip() for p in reference.split(",")]
         pieces = [
             p
             for p in pieces
-            if not normalize_term(p).startswith("by ")
+            if p
+            and not normalize_term(p).startswith("by ")
             and normalize_term(p) not in _INSTRUCTION_WORDS
         ]
         if not pieces or normalize_term(pieces[0]).startswith("table of"):
@@ -263,7 +292,7 @@ class AlphabeticIndex:
         node, used = first
         rest = pieces[used:]
         while rest:
-            step = tree.match(node, rest)
+            step = tree.match(node, rest, fuzzy=True)
             if step is not None:
                 node, used = step
             else:

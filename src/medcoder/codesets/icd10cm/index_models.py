@@ -11,11 +11,11 @@ from enum import StrEnum
 __all__ = [
     "Behavior",
     "CodeStatus",
+    "DrugEntry",
     "IndexChild",
     "IndexEntry",
     "Intent",
     "NeoplasmEntry",
-    "DrugEntry",
     "TableCode",
     "dotted",
     "normalize_term",
