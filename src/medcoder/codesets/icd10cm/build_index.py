@@ -38,6 +38,9 @@ __all__ = [
     "CodeCheck",
     "Fy2026Codes",
     "IndexBuilder",
+    "check_fy2025_codes",
+    "normalize_code",
+    "read_index_rows",
     "register_fy2026",
 ]
 

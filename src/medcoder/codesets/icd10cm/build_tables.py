@@ -20,7 +20,7 @@ from medcoder.codesets.icd10cm.build_index import CODE_LIST, Fy2026Codes, regist
 from medcoder.codesets.icd10cm.index_models import normalize_term
 from medcoder.errors import DataFileError
 
-__all__ = ["BUILDER", "SOURCES", "TablesBuilder"]
+__all__ = ["BUILDER", "SOURCES", "TablesBuilder", "read_table"]
 
 #: ``tbl`` value -> vendored file.
 SOURCES: dict[str, str] = {
