@@ -272,6 +272,8 @@ class _Scopes:
             lead -= 1
         if lead < 0 or not self._note.text[: self._sentences[lead].end].rstrip().endswith(":"):
             return []
+        if self._note.section_at(self._sentences[lead].start) != self._note.section_at(start):
+            return []
         lead_end = self._sentences[lead].end
         own_start = self._sentences[index].start
         found = []

@@ -142,7 +142,7 @@ def read_document(
     fields: dict[str, object] = {}
     stripped = text.strip()
     if stripped.startswith("{") and stripped.endswith("}"):
-        envelope = _load_json(stripped, source)
+        envelope = _load_json(text, source)
         if is_fhir(envelope):
             fields = read_document_reference(envelope, source)
         else:

@@ -73,8 +73,9 @@ def _compile(rules: Iterable[SectionRule]) -> re.Pattern[str]:
     for rule in rules:
         alternatives = groups.setdefault(rule.kind, [])
         alternatives.extend(f"(?i:{_words(h)})" for h in rule.headings)
-        alternatives.extend(_words(a) for a in rule.abbreviations)
-        # A bare SOAP letter is a heading only with its colon ("A: stable"), never alone.
+        # Abbreviations and SOAP letters are headings only with their colon ("PE: ...",
+        # "A: stable"): alone on a line, "PE" is as likely a pulmonary embolism in a list.
+        alternatives.extend(f"{_words(a)}(?=[ \\t]*:)" for a in rule.abbreviations)
         alternatives.extend(f"{re.escape(letter)}(?=[ \\t]*:)" for letter in rule.letters)
     body = "|".join(
         f"(?P<{kind.value}>{'|'.join(sorted(alts, key=len, reverse=True))})"

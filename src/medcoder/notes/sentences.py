@@ -29,7 +29,7 @@ ABBREVIATIONS = frozenset(
     {
         "dr", "drs", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "approx", "fig",
         "figs", "ref", "refs", "dept", "univ", "wt", "ht", "tab", "tabs", "cap", "caps",
-        "inc", "cf", "al", "ca", "pt", "pts", "hx", "dx", "tx", "rx", "sx", "fx", "no", "nos",
+        "inc", "cf", "al", "ca", "pt", "pts", "hx", "dx", "tx", "rx", "sx", "fx",
     }
 )  # fmt: skip
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]$")  # e.g, i.e, b.i.d, p.o, U.S (last dot cut)
