@@ -85,6 +85,7 @@ CASES = [
     ("Prior stroke without residual deficits.", ("stroke",), [HIST]),
     ("Her pneumonia has resolved.", ("pneumonia",), [HIST]),
     ("Former smoker.", ("smoker",), [HIST]),
+    ("Ex-smoker, 20 pack-years.", ("smoker",), [HIST]),
     (
         "65 yo M with a history of COPD who presents with chest pain.",
         ("COPD", "chest pain"),
