@@ -54,7 +54,12 @@ class NoReleaseError(KnowledgeBaseError):
     """No release of a code set covers the requested date of service."""
 
     def __init__(
-        self, message: str, *, system: str, date: _dt.date, covered: tuple[_dt.date, _dt.date | None]
+        self,
+        message: str,
+        *,
+        system: str,
+        date: _dt.date,
+        covered: tuple[_dt.date, _dt.date | None],
     ) -> None:
         super().__init__(message)
         self.system = system

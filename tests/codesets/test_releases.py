@@ -90,10 +90,14 @@ class TestForDate:
             assert any(w.startswith("ncci") for w in view.warnings)
 
     def test_date_before_oldest_release_names_covered_range(self, tiny_kb: KnowledgeBase) -> None:
-        with tiny_kb, pytest.raises(
-            NoReleaseError,
-            match=re.escape(
-                "no icd10cm release covers 2025-01-01: the knowledge base covers 2026-04-01 onward"
+        with (
+            tiny_kb,
+            pytest.raises(
+                NoReleaseError,
+                match=re.escape(
+                    "no icd10cm release covers 2025-01-01: "
+                    "the knowledge base covers 2026-04-01 onward"
+                ),
             ),
         ):
             tiny_kb.for_date(dt.date(2025, 1, 1))

@@ -25,9 +25,7 @@ def open_kb() -> Iterator[KnowledgeBase]:
 
         kb = KnowledgeBase.open(progress=progress)
     if kb.report and not kb.report.reused:
-        err_console.print(
-            f"[dim]built knowledge base {kb.path} in {kb.report.seconds:.1f} s[/dim]"
-        )
+        err_console.print(f"[dim]built knowledge base {kb.path} in {kb.report.seconds:.1f} s[/dim]")
     with kb:
         yield kb
 

@@ -51,9 +51,9 @@ def _lookup_one(kb: KnowledgeBase, system: SystemName, code: str, dos: Any) -> A
     raise AssertionError(system)
 
 
-def _resolve(kb: KnowledgeBase, code: str, system: SystemName | None, dos: Any) -> tuple[
-    SystemName, Any
-]:
+def _resolve(
+    kb: KnowledgeBase, code: str, system: SystemName | None, dos: Any
+) -> tuple[SystemName, Any]:
     """Look ``code`` up in the given system, or in each system its shape fits, first hit wins."""
     systems = [system] if system else candidate_systems(code)
     if not systems:
@@ -171,7 +171,9 @@ def _term_command(kind: str, call: Any, as_json: bool, title: str) -> None:
 
 
 def index(
-    terms: Annotated[list[str], typer.Argument(help='Main term and subterms: "Pneumonia, aspiration"')],
+    terms: Annotated[
+        list[str], typer.Argument(help='Main term and subterms: "Pneumonia, aspiration"')
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Walk the ICD-10-CM Alphabetic Index as a coder does (see references followed)."""
@@ -181,10 +183,14 @@ def index(
 
 
 def neoplasm(
-    site: Annotated[list[str], typer.Argument(help='Site and subsites: "breast, upper-outer quadrant"')],
+    site: Annotated[
+        list[str], typer.Argument(help='Site and subsites: "breast, upper-outer quadrant"')
+    ],
     behavior: Annotated[
         str | None,
-        typer.Option(help="malignant-primary, malignant-secondary, in-situ, benign, uncertain, unspecified"),
+        typer.Option(
+            help="malignant-primary, malignant-secondary, in-situ, benign, uncertain, unspecified"
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -219,7 +225,9 @@ def drug(
 
 
 def external_cause(
-    terms: Annotated[list[str], typer.Argument(help='Main term and subterms: "Fall, from, ladder"')],
+    terms: Annotated[
+        list[str], typer.Argument(help='Main term and subterms: "Fall, from, ladder"')
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Walk the External Cause of Injuries Index."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from rich.panel import Panel
 
@@ -19,7 +21,7 @@ def demo() -> None:
         for release in kb.releases:
             console.print(f"  {release.system.value:<11} {release.label}")
         dos = dt.date(2026, 5, 14)
-        steps = [
+        steps: list[tuple[str, Callable[[], Any]]] = [
             ("lookup E11.9", lambda: kb.icd10cm.lookup("E11.9")),
             ("validate S72.001 (no 7th character)", lambda: kb.icd10cm.validate("S72.001", dos)),
             ("index: Pneumonia, aspiration", lambda: kb.index.index("Pneumonia", "aspiration")),
@@ -29,7 +31,10 @@ def demo() -> None:
                     "breast", "upper-outer quadrant", behavior="malignant-primary"
                 ),
             ),
-            ("search: diabetic foot ulcer", lambda: kb.icd10cm.search("diabetic foot ulcer", limit=5)),
+            (
+                "search: diabetic foot ulcer",
+                lambda: kb.icd10cm.search("diabetic foot ulcer", limit=5),
+            ),
             ("HCPCS G0438", lambda: kb.hcpcs.lookup("G0438")),
         ]
         for title, call in steps:

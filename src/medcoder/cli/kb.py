@@ -18,7 +18,9 @@ kb_app = typer.Typer(help="Build and inspect the code-set knowledge base.", no_a
 
 @kb_app.command("build")
 def build(
-    force: Annotated[bool, typer.Option(help="Rebuild even if the cached file is current.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Rebuild even if the cached file is current.")
+    ] = False,
 ) -> None:
     """Build the knowledge base from the vendored official files (prints build time)."""
     with err_console.status("building") as status:

@@ -13,7 +13,7 @@ import lzma
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from medcoder.errors import DataFileError
 
@@ -62,7 +62,7 @@ class DataDir:
         if path.suffix == ".xz":
             return lzma.open(path, "rb")
         if path.suffix == ".gz":
-            return gzip.open(path, "rb")
+            return cast(IO[bytes], gzip.open(path, "rb"))
         return path.open("rb")
 
     def open_text(self, name: str, encoding: str = "utf-8") -> IO[str]:

@@ -73,7 +73,9 @@ class KnowledgeBase:
 
     def __init__(self, path: Path, *, report: BuildReport | None = None) -> None:
         if not path.is_file():
-            raise KnowledgeBaseError(f"knowledge base {path} does not exist; run `medcoder kb build`")
+            raise KnowledgeBaseError(
+                f"knowledge base {path} does not exist; run `medcoder kb build`"
+            )
         self.path = path
         self.report = report
         self._con: sqlite3.Connection | None = sqlite3.connect(
@@ -102,7 +104,9 @@ class KnowledgeBase:
         """
         if path is not None:
             return cls(path)
-        report = build_knowledge_base(cache_dir or default_cache_dir(), data=data, progress=progress)
+        report = build_knowledge_base(
+            cache_dir or default_cache_dir(), data=data, progress=progress
+        )
         return cls(report.path, report=report)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -41,7 +41,9 @@ class Release:
     source: str
 
     def covers(self, day: dt.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def is_stale_on(self, day: dt.date) -> bool:
         """True when ``day`` is past the period the release was published for."""

@@ -1,0 +1,211 @@
+"""`medcoder code NOTE` and `medcoder code-batch DIR`: diagnosis coding from the shell."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from medcoder.cli._common import fail, open_kb, parse_date
+from medcoder.cli._output import console, err_console, print_json, to_jsonable
+from medcoder.codesets import KnowledgeBase
+from medcoder.coding.diagnosis import CodingConfig, DiagnosisCoder
+from medcoder.coding.result import CodingResult
+from medcoder.errors import MedcoderError
+from medcoder.notes import Document, read_document
+
+__all__ = ["register"]
+
+SettingOpt = Annotated[
+    str | None,
+    typer.Option("--setting", help="outpatient (default) or inpatient; overrides the envelope."),
+]
+DosOpt = Annotated[
+    str | None,
+    typer.Option("--dos", help="Date of service YYYY-MM-DD (default: envelope or today)."),
+]
+
+
+def _read(path: Path, setting: str | None, dos: str | None) -> Document:
+    data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    return read_document(
+        data,
+        source=path.stem if str(path) != "-" else "stdin",
+        setting=setting,
+        date_of_service=parse_date(dos) if dos else None,
+    )
+
+
+def _highlighted(text: str, result: CodingResult) -> Text:
+    rich_text = Text(text)
+    for i, dx in enumerate(result.diagnoses):
+        style = "bold black on yellow" if dx.assigned else "black on grey70"
+        for ev in dx.evidence:
+            rich_text.stylize(style, ev.start, ev.end)
+        if i > 40:
+            break
+    return rich_text
+
+
+def code(
+    note: Annotated[
+        Path,
+        typer.Argument(
+            help="Note file (text, JSON envelope or FHIR DocumentReference), or - for stdin."
+        ),
+    ],
+    setting: SettingOpt = None,
+    dos: DosOpt = None,
+    min_score: Annotated[float, typer.Option(help="Lowest score to show.")] = 0.1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Code one note: codes with evidence and rationale, documentation queries."""
+    if str(note) != "-" and not note.is_file():
+        fail(f"no such note file: {note}")
+    try:
+        document = _read(note, setting, dos)
+    except MedcoderError as exc:
+        fail(str(exc))
+    with open_kb() as kb:
+        try:
+            result = DiagnosisCoder(kb, CodingConfig(min_score=min_score)).code(document)
+        except MedcoderError as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    console.print(_highlighted(document.text, result))
+    table = Table(title=f"ICD-10-CM ({result.setting}, {result.date_of_service.isoformat()})")
+    for col in ("#", "code", "title", "score", "evidence", "why"):
+        table.add_column(col, overflow="fold")
+    for i, dx in enumerate(result.diagnoses, 1):
+        table.add_row(
+            str(i),
+            Text(dx.code, style="bold green" if dx.assigned else "dim"),
+            dx.title,
+            f"{dx.score:.2f}",
+            "; ".join(f"“{e.text}”" for e in dx.evidence[:2]),
+            dx.rationale + (f" [{', '.join(dx.rules)}]" if dx.rules else ""),
+        )
+    console.print(table)
+    for q in result.queries:
+        console.print(f"[yellow]query[/yellow] {q.topic}: {q.message}")
+    for w in result.warnings:
+        console.print(f"[magenta]warning[/magenta] {w}")
+
+
+# -- batch -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    setting: str | None
+    dos: str | None
+    min_score: float
+
+
+_worker_coder: DiagnosisCoder | None = None
+_worker_kb: KnowledgeBase | None = None
+
+
+def _init_worker() -> None:
+    global _worker_coder, _worker_kb
+    _worker_kb = KnowledgeBase.open()
+    _worker_coder = DiagnosisCoder(_worker_kb)
+
+
+def _code_one(job: _Job) -> tuple[str, dict[str, Any] | None, str | None]:
+    assert _worker_coder is not None
+    path = Path(job.path)
+    try:
+        document = _read(path, job.setting, job.dos)
+        result = _worker_coder.code(document)
+    except MedcoderError as exc:
+        return path.stem, None, str(exc)
+    rows = [d for d in result.diagnoses if d.score >= job.min_score]
+    payload = to_jsonable(result)
+    payload["diagnoses"] = [to_jsonable(d) for d in rows]
+    return path.stem, payload, None
+
+
+def _run(jobs: list[_Job], workers: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    if workers <= 1:
+        _init_worker()
+        for job in jobs:
+            yield _code_one(job)
+        return
+    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker) as pool:
+        yield from pool.imap(_code_one, jobs, chunksize=4)
+
+
+def code_batch(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of *.txt notes (or JSON envelopes *.json).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="TSV: doc_id, code, score.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    min_score: Annotated[float, typer.Option(help="Lowest score written.")] = 0.1,
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help="Also write full results here.")
+    ] = None,
+    setting: SettingOpt = None,
+    dos: DosOpt = None,
+) -> None:
+    """Code every note in DIR; rows of a document in descending score (>= 0.5 = assigned)."""
+    if not directory.is_dir():
+        fail(f"not a folder: {directory}")
+    files = sorted(directory.glob("*.txt")) or sorted(directory.glob("*.json"))
+    if not files:
+        fail(f"no *.txt or *.json notes in {directory}")
+    # Build (or reuse) the knowledge base once, before any worker starts.
+    with open_kb():
+        pass
+    batch = [_Job(str(f), setting, dos, min_score) for f in files]
+    failures: list[tuple[str, str]] = []
+    coded = 0
+    jsonl_file = jsonl.open("w", encoding="utf-8") if jsonl else None
+    try:
+        with (
+            output.open("w", encoding="utf-8") as out,
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+            ) as progress,
+        ):
+            task = progress.add_task("coding notes", total=len(batch))
+            for doc_id, payload, error in _run(batch, jobs):
+                progress.advance(task)
+                if error is not None or payload is None:
+                    failures.append((doc_id, error or "unknown error"))
+                    progress.console.print(f"[red]skipped[/red] {doc_id}: {error}")
+                    continue
+                coded += 1
+                rows = sorted(payload["diagnoses"], key=lambda d: -d["score"])
+                for d in rows:
+                    out.write(f"{doc_id}\t{d['code']}\t{d['score']:.4f}\n")
+                if jsonl_file:
+                    jsonl_file.write(json.dumps({"doc_id": doc_id, **payload}) + "\n")
+    finally:
+        if jsonl_file:
+            jsonl_file.close()
+    err_console.print(
+        f"coded {coded} of {len(batch)} notes -> {output}"
+        + (f"; {len(failures)} failed (listed above)" if failures else "")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(code)
+    app.command("code-batch")(code_batch)

@@ -1,0 +1,476 @@
+"""Diagnosis coding: from a parsed note to ranked ICD-10-CM codes with evidence.
+
+The flow is the coder's (DESIGN.md, "How coders actually find a code"):
+
+1. every sentence / list item is read for Alphabetic Index main terms and the subterms the
+   documentation supports (:mod:`medcoder.coding.index_matcher`);
+2. each mention gets its assertion from ConText and its section (:mod:`medcoder.notes`):
+   negated and hypothetical mentions are not coded; uncertain ones are coded only inpatient;
+   family and personal history go to their own Index entries (History, family / personal);
+3. the Index code is verified and completed in the Tabular List (site, laterality, 7th
+   character) (:mod:`medcoder.coding.specificity`);
+4. rules combine and prune (hypertension presumption, specific over unspecified, Excludes1,
+   integral symptoms) (:mod:`medcoder.coding.rules`);
+5. codes are sequenced: the reason for the encounter first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from medcoder.codesets.releases import CodeSystem
+from medcoder.coding.abbreviations import Abbreviations
+from medcoder.coding.drugs import LongTermDrugs
+from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
+from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
+from medcoder.coding.mentions import Mention, prune_overlaps
+from medcoder.coding.result import (
+    CodeSuggestion,
+    CodingResult,
+    DocumentationQuery,
+    Evidence,
+    Origin,
+)
+from medcoder.coding.rules import (
+    CHRONIC_CATEGORIES,
+    Candidate,
+    Rule,
+    RuleContext,
+    drop_integral_symptoms,
+    drop_less_specific,
+    hypertension_presumption,
+    resolve_excludes1,
+    use_additional_queries,
+)
+from medcoder.coding.specificity import CodeCompleter
+from medcoder.coding.tabular_facts import TabularFacts
+from medcoder.coding.text import STOPWORDS, Token
+from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
+from medcoder.notes.model import Note
+
+if TYPE_CHECKING:
+    from medcoder.codesets.kb import KnowledgeBase
+
+__all__ = ["CodingConfig", "DiagnosisCoder"]
+
+log = logging.getLogger(__name__)
+
+# Sections that state the reason for the encounter, in order of authority.
+_OUTPATIENT_ORDER = (
+    "chief_complaint",
+    "reason_for_visit",
+    "assessment",
+    "assessment_and_plan",
+    "impression",
+    "diagnoses",
+    "postoperative_diagnosis",
+    "history_of_present_illness",
+)
+_INPATIENT_ORDER = (
+    "principal_diagnosis",
+    "discharge_diagnoses",
+    "postoperative_diagnosis",
+    "diagnoses",
+    "assessment",
+    "assessment_and_plan",
+    "impression",
+    "hospital_course",
+    "chief_complaint",
+    "reason_for_visit",
+    "history_of_present_illness",
+)
+_ON_DRUG = re.compile(
+    r"\b(on|takes|taking|continues?|continued|daily|bid|tid|qhs|qd|chronic|long[- ]term|home)\b",
+    re.IGNORECASE,
+)
+_HISTORY_PATHS = {Assertion.HISTORICAL: "History, personal", Assertion.FAMILY: "History, family"}
+
+
+@dataclass(frozen=True)
+class CodingConfig:
+    """Options of diagnosis coding (defaults are what `medcoder code` uses).
+
+    Attributes:
+        min_score: suggestions below this are not returned.
+        rules: rule names to run, in order (all by default).
+    """
+
+    min_score: float = 0.1
+    rules: tuple[str, ...] = (
+        "hypertension_presumption",
+        "drop_less_specific",
+        "resolve_excludes1",
+        "drop_integral_symptoms",
+        "use_additional_queries",
+    )
+
+
+_RULES: dict[str, Rule] = {
+    "hypertension_presumption": hypertension_presumption,
+    "drop_less_specific": drop_less_specific,
+    "resolve_excludes1": resolve_excludes1,
+    "drop_integral_symptoms": drop_integral_symptoms,
+    "use_additional_queries": use_additional_queries,
+}
+
+
+def _support_score(match: IndexMatch) -> float:
+    """Prior confidence of an Index walk from how much of it the note supports."""
+    depth = len(match.path) - 1
+    return min(0.95, 0.55 + 0.08 * min(match.words - 1, 3) + 0.05 * min(depth, 2))
+
+
+class DiagnosisCoder:
+    """Codes notes with one knowledge base. Build once, call :meth:`code` per note.
+
+    Example:
+        >>> coder = DiagnosisCoder(kb)
+        >>> result = coder.code(read_document("Assessment: Type 2 diabetes with CKD stage 3b."))
+        >>> [d.code for d in result.assigned]
+        ['E11.22', 'N18.32']
+    """
+
+    def __init__(self, kb: KnowledgeBase, config: CodingConfig | None = None) -> None:
+        self.kb = kb
+        self.config = config or CodingConfig()
+        release = kb.release_for(CodeSystem.ICD10CM)
+        self.lexicon = IndexLexicon.from_connection(kb.con, release.id)
+        self.matcher = IndexMatcher(self.lexicon)
+        self.abbreviations = Abbreviations.load()
+        self.icd = TabularFacts(kb.icd10cm)
+        self.completer = CodeCompleter(self.icd)
+        self.drugs = LongTermDrugs.load()
+        self._history_roots = {
+            kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
+        }
+
+    # -- public ------------------------------------------------------------------------------
+    def code(self, document: Document) -> CodingResult:
+        """Code one document. Raises NoReleaseError if no code set covers its date."""
+        dos = document.date_of_service or dt.date.today()
+        view = self.kb.for_date(dos)
+        note = parse_note(document)
+        mentions, tokens_by_sentence = self._mentions(note)
+        note_words = frozenset(
+            t.norm for tokens in tokens_by_sentence for t in tokens if t.norm not in STOPWORDS
+        )
+        ctx = RuleContext(icd=self.icd)
+        cands = self._candidates(note, mentions, note_words, ctx)
+        cands = self._link_with(cands, note_words)
+        cands.extend(self._drug_therapy(note))
+        for name in self.config.rules:
+            cands = _RULES[name](cands, ctx)
+        cands = self._sequence(cands, note)
+        diagnoses = tuple(self._suggestion(c) for c in cands if c.score >= self.config.min_score)
+        return CodingResult(
+            source=document.source,
+            setting=document.setting.value,
+            date_of_service=dos,
+            diagnoses=diagnoses,
+            queries=tuple(_dedupe_queries(ctx.queries)),
+            warnings=view.warnings,
+        )
+
+    # -- steps -------------------------------------------------------------------------------
+    def _units(self, note: Note) -> list[tuple[int, int]]:
+        return [(s.start, s.end) for s in note.sentences]
+
+    def _mentions(self, note: Note) -> tuple[list[Mention], list[list[Token]]]:
+        text = note.text
+        found: list[Mention] = []
+        all_tokens: list[list[Token]] = []
+        spans: list[tuple[int, int]] = []
+        for start, end in self._units(note):
+            tokens = self.abbreviations.tokenize(text[start:end], start)
+            all_tokens.append(tokens)
+            matches = prune_overlaps(self.matcher.match(tokens), tokens)
+            words = frozenset(t.norm for t in tokens if t.norm not in STOPWORDS)
+            section = note.section_at(start).name
+            for match in matches:
+                if match.code is None and not (match.see and "condition" not in match.see):
+                    continue
+                head = [tokens[i] for i in match.token_indexes]
+                m_start, m_end = min(t.start for t in head), max(t.end for t in head)
+                found.append(
+                    Mention(
+                        match=match, start=m_start, end=m_end, sentence_words=words, section=section
+                    )
+                )
+                spans.append((m_start, m_end))
+        if spans:
+            results = assert_spans(note, spans)
+            found = [
+                Mention(
+                    match=m.match,
+                    start=m.start,
+                    end=m.end,
+                    sentence_words=m.sentence_words,
+                    section=m.section,
+                    assertion=r.status,
+                    cue=r.cue_text,
+                )
+                for m, r in zip(found, results, strict=True)
+            ]
+        return found, all_tokens
+
+    def _see_code(self, match: IndexMatch) -> str | None:
+        if not match.see or "condition" in match.see.lower():
+            return None
+        target = self.lexicon.find_path(match.see)
+        return target.code if target is not None else None
+
+    def _history_code(self, mention: Mention) -> tuple[str, str] | None:
+        """Walk "History, personal/family (of)" with the mention's words (Z80-Z87)."""
+        root = self._history_roots.get(mention.assertion)
+        if root is None:
+            return None
+        words = [w for n in mention.match.path for alt in n.alternatives[:1] for w in alt]
+        tokens = [Token(w, i, i + 1) for i, w in enumerate(words)]
+        positions: dict[str, list[int]] = {}
+        for i, t in enumerate(tokens):
+            positions.setdefault(t.norm, []).append(i)
+        # Walk below "personal (of)" / "family (of)" using every word of the condition.
+        score, path, _ = self.matcher._walk(root, positions, list(range(len(tokens))))
+        nodes: list[IndexNode] = [root, *path]
+        code = next((n.code for n in reversed(nodes) if n.code), None)
+        if not path or code is None:
+            return None
+        names = [self.lexicon.nodes[root.parent].term] if root.parent is not None else []
+        return code, "Index: " + ", ".join(names + [n.term for n in nodes])
+
+    def _candidates(
+        self, note: Note, mentions: list[Mention], note_words: frozenset[str], ctx: RuleContext
+    ) -> list[Candidate]:
+        setting = note.document.setting
+        by_code: dict[str, Candidate] = {}
+        for mention in mentions:
+            match = mention.match
+            raw = match.code or self._see_code(match)
+            rationale = match.rationale
+            rules: list[str] = []
+            score = _support_score(match)
+            status = mention.assertion
+            if status in (Assertion.NEGATED, Assertion.HYPOTHETICAL):
+                continue
+            if status is Assertion.POSSIBLE:
+                if setting is Setting.OUTPATIENT:
+                    continue  # IV.H: code the documented symptoms instead
+                rules.append("uncertain-diagnosis-inpatient (II.H)")
+                score -= 0.05
+            if status in (Assertion.HISTORICAL, Assertion.FAMILY):
+                chronic = raw is not None and raw[:3] in CHRONIC_CATEGORIES
+                if status is Assertion.HISTORICAL and chronic:
+                    rules.append("history-of-chronic-condition-still-current")
+                    score -= 0.1
+                else:
+                    found = self._history_code(mention)
+                    if found is None:
+                        continue
+                    raw, rationale = found
+                    rules.append(
+                        "family-history (Z80-Z84)"
+                        if status is Assertion.FAMILY
+                        else "personal-history (Z85-Z87)"
+                    )
+            if raw is None:
+                continue
+            completion = self.completer.complete(raw, mention.sentence_words, note_words)
+            if completion is None:
+                log.debug("index code %s could not be completed", raw)
+                continue
+            code = completion.code
+            if completion.steps:
+                rationale = f"{rationale} -> {'; '.join(completion.steps)}"
+            if completion.query:
+                ctx.queries.append(
+                    DocumentationQuery(
+                        topic=completion.query,
+                        message=f"{self.icd.format(code)}: {completion.query} not documented",
+                        evidence=(
+                            Evidence(
+                                mention.start,
+                                mention.end,
+                                note.text[mention.start : mention.end],
+                                mention.section,
+                            ),
+                        ),
+                        code=self.icd.format(code),
+                    )
+                )
+            evidence = Evidence(
+                mention.start, mention.end, note.text[mention.start : mention.end], mention.section
+            )
+            rationale = f"{rationale} -> {self.icd.format(code)}"
+            existing = by_code.get(code)
+            if existing:
+                if evidence not in existing.evidence:
+                    existing.evidence.append(evidence)
+                existing.score = min(0.99, max(existing.score, score) + 0.03)
+                continue
+            by_code[code] = Candidate(
+                code=code,
+                score=score,
+                rationale=rationale,
+                evidence=[evidence],
+                origin=Origin.RULE if rules and "history" in rules[-1] else Origin.INDEX,
+                rules=rules,
+                first_offset=mention.start,
+                section=mention.section,
+                words=frozenset(w for n in match.path for alt in n.alternatives[:1] for w in alt),
+                path=tuple(n.id for n in match.path) if not rules else (),
+            )
+        return list(by_code.values())
+
+    def _link_with(self, cands: list[Candidate], note_words: frozenset[str]) -> list[Candidate]:
+        """I.A.15: conditions linked by "with" in the Index are coded together note-wide.
+
+        For each code found through an Index entry that has a "with" subterm (Diabetes, type 2,
+        with ...), the other conditions of the note are tried below "with"; a combination code
+        found there replaces the base code (the other condition keeps its own code, as the
+        Tabular's use-additional notes ask).
+        """
+        out = list(cands)
+        for i, cand in enumerate(cands):
+            if not cand.path:
+                continue
+            nodes = [self.lexicon.nodes[n] for n in cand.path]
+            with_node = next(
+                (
+                    self.lexicon.nodes[c]
+                    for node in reversed(nodes)
+                    for c in node.children
+                    if self.lexicon.nodes[c].term.lower() == "with"
+                ),
+                None,
+            )
+            if with_node is None:
+                continue
+            for other in cands:
+                if other is cand or not other.words or other.code[:3] == cand.code[:3]:
+                    continue
+                words = sorted(other.words)
+                positions = {w: [k] for k, w in enumerate(words)}
+                score, path, _ = self.matcher._walk(with_node, positions, list(range(len(words))))
+                code = next((n.code for n in reversed(path) if n.code), None)
+                if not path or code is None or score < max(1, len(other.words) - 1):
+                    continue
+                completion = self.completer.complete(code, cand.words | other.words, note_words)
+                if completion is None or completion.code == cand.code:
+                    continue
+                linked = self.icd.format(completion.code)
+                out[i] = Candidate(
+                    code=completion.code,
+                    score=max(cand.score, other.score),
+                    rationale=f"{cand.rationale}; with {', '.join(n.term for n in path)} "
+                    f"(documented: {other.evidence[0].text if other.evidence else ''}) -> {linked}",
+                    evidence=cand.evidence + [e for e in other.evidence if e not in cand.evidence],
+                    origin=Origin.RULE,
+                    rules=[*cand.rules, "with-linking (I.A.15)"],
+                    first_offset=cand.first_offset,
+                    section=cand.section,
+                    words=cand.words | other.words,
+                )
+                break
+        merged: dict[str, Candidate] = {}
+        for cand in out:
+            if cand.code in merged:
+                kept = merged[cand.code]
+                kept.evidence.extend(e for e in cand.evidence if e not in kept.evidence)
+                kept.score = max(kept.score, cand.score)
+            else:
+                merged[cand.code] = cand
+        return list(merged.values())
+
+    def _drug_therapy(self, note: Note) -> list[Candidate]:
+        """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""
+        found: dict[str, Candidate] = {}
+        spans: list[tuple[int, int]] = []
+        hits = []
+        for sentence in note.sentences:
+            section = note.section_at(sentence.start).name
+            if section == "allergies":
+                continue
+            unit = note.text[sentence.start : sentence.end]
+            if section != "medications" and not _ON_DRUG.search(unit):
+                continue
+            for hit in self.drugs.find(note.text, sentence.start, sentence.end):
+                hits.append((hit, section))
+                spans.append((hit.start, hit.end))
+        if not hits:
+            return []
+        for (hit, section), status in zip(hits, assert_spans(note, spans), strict=True):
+            if status.status not in (Assertion.PRESENT, Assertion.HISTORICAL):
+                continue
+            code = hit.code.replace(".", "")
+            if not self.icd.is_billable(code):
+                continue
+            evidence = Evidence(hit.start, hit.end, note.text[hit.start : hit.end], section)
+            if code in found:
+                found[code].evidence.append(evidence)
+                continue
+            found[code] = Candidate(
+                code=code,
+                score=0.7,
+                rationale=f"long-term (current) use of {hit.label}: "
+                f"'{evidence.text}' -> {self.icd.format(code)}",
+                evidence=[evidence],
+                origin=Origin.RULE,
+                rules=["long-term-drug-therapy (I.C.21.c.3)"],
+                first_offset=hit.start,
+                section=section,
+            )
+        return list(found.values())
+
+    def _sequence(self, cands: list[Candidate], note: Note) -> list[Candidate]:
+        """First-listed / principal diagnosis first.
+
+        The reason for the encounter is read from the sections that state it (chief complaint
+        and reason for visit outpatient, principal / discharge diagnoses inpatient), then the
+        assessment in its order; history and status Z codes go last.
+        """
+        order = (
+            _INPATIENT_ORDER if note.document.setting is Setting.INPATIENT else _OUTPATIENT_ORDER
+        )
+
+        def key(c: Candidate) -> tuple[int, int, int]:
+            ranks = [
+                (order.index(e.section) if e.section in order else len(order), e.start)
+                for e in c.evidence
+            ] or [(len(order), c.first_offset)]
+            rank, start = min(ranks)
+            z_last = 1 if c.code.startswith("Z") else 0
+            return (z_last, rank, start)
+
+        ordered = sorted(cands, key=key)
+        if ordered:
+            ordered[0].rules.append(
+                "principal diagnosis"
+                if note.document.setting is Setting.INPATIENT
+                else "first-listed diagnosis"
+            )
+        return ordered
+
+    def _suggestion(self, c: Candidate) -> CodeSuggestion:
+        return CodeSuggestion(
+            code=self.icd.format(c.code),
+            title=self.icd.title(c.code),
+            score=round(c.score, 3),
+            rationale=c.rationale,
+            evidence=tuple(sorted(c.evidence, key=lambda e: e.start)),
+            origin=c.origin,
+            rules=tuple(c.rules),
+        )
+
+
+def _dedupe_queries(queries: list[DocumentationQuery]) -> list[DocumentationQuery]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for q in queries:
+        if (q.topic, q.code) not in seen:
+            seen.add((q.topic, q.code))
+            out.append(q)
+    return out

@@ -1,0 +1,163 @@
+"""The Alphabetic Index as an in-memory tree a note matcher can walk without SQL per word.
+
+Each index entry becomes an :class:`IndexNode` whose *required* words (normalised, stopwords
+removed) must appear in the note near the words already matched, and whose nonessential
+modifiers are *optional* words that only add support. Main terms are reachable from their head
+words, so a sentence is matched by looking up its own words, never by scanning the index.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from medcoder.coding.text import content_tokens
+
+__all__ = ["CONNECTOR_TERMS", "IndexLexicon", "IndexNode"]
+
+#: Subterms that only link (Index convention I.A.15 "with"): they need no words of their own.
+CONNECTOR_TERMS = frozenset({"with", "in", "due to", "and", "by type", "associated with", "from"})
+
+# Main terms that name an encounter or a bare concept rather than a condition: never matched
+# from free text (their codes come from explicit rules, e.g. history -> Z85-Z87).
+_NOT_FROM_TEXT = frozenset(
+    """admission encounter examination observation history status follow-up aftercare care
+    problem problems present presence use user test testing findings procedure procedures
+    counseling screening vaccination immunization prophylactic prophylaxis therapy treatment
+    surgery operation pregnancy delivery birth newborn patient person evaluation investigation
+    maintenance management supervision exposure contact long-term carrier absence removal
+    replacement attention fitting adjustment
+    """.split()
+)
+
+# Qualifiers of a main term that are the default reading ("Fracture, traumatic" is any
+# fracture not documented as pathological): not required in the note.
+_DEFAULT_QUALIFIERS = frozenset({"traumatic"})
+
+_PAREN = re.compile(r"\(([^)]*)\)")
+
+
+@dataclass(slots=True)
+class IndexNode:
+    """One Alphabetic Index entry prepared for matching."""
+
+    id: int
+    parent: int | None
+    level: int
+    term: str
+    path: str
+    alternatives: tuple[tuple[str, ...], ...]  # ways to write it; each tuple's words required
+    optional: frozenset[str]
+    code: str | None
+    see: str | None
+    connector: bool
+    children: list[int] = field(default_factory=list)
+
+
+def _alternatives(term: str) -> list[tuple[str, ...]]:
+    """Ways an entry is written: "Diabetes, diabetic" -> (diabetes,), (diabetic,).
+
+    A comma part that shares a stem with the first part is an alternate spelling; any other
+    comma part (e.g. "Fracture, traumatic") is a qualifier and not required.
+    """
+    parts = [p.strip() for p in _PAREN.sub(" ", term).split(",") if p.strip()]
+    if not parts:
+        return []
+    first = content_tokens(parts[0])
+    if not first:
+        return []
+    alternatives = [first]
+    qualifiers: list[str] = []
+    for part in parts[1:]:
+        tokens = content_tokens(part)
+        if len(tokens) == 1 and tokens[0][:4] == first[-1][:4]:
+            alternatives.append(tokens)
+        else:
+            qualifiers.extend(t for t in tokens if t not in _DEFAULT_QUALIFIERS)
+    return [alt + tuple(qualifiers) for alt in alternatives]
+
+
+class IndexLexicon:
+    """The Index tree of one release, with head words -> main terms."""
+
+    def __init__(
+        self, nodes: dict[int, IndexNode], heads: dict[str, list[tuple[int, tuple[str, ...]]]]
+    ):
+        self.nodes = nodes
+        self.heads = heads
+
+    @classmethod
+    def from_connection(cls, con: sqlite3.Connection, release_id: str) -> IndexLexicon:
+        rows = con.execute(
+            "SELECT id, parent_id, level, term, nonessential, see, code, path "
+            "FROM icd10cm_index WHERE release_id = ? ORDER BY id",
+            (release_id,),
+        ).fetchall()
+        nodes: dict[int, IndexNode] = {}
+        heads: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for node_id, parent, level, term, nonessential, see, code, path in rows:
+            # The flattened index keeps text that followed an inline nonessential modifier in
+            # the modifier column ("and" + "(on) chronic (congestive)"): words outside the
+            # parentheses belong to the term itself.
+            trailing = _PAREN.sub(" ", nonessential or "")
+            plain = _PAREN.sub(" ", term) + " " + trailing
+            inline_optional = " ".join(_PAREN.findall(term) + _PAREN.findall(nonessential or ""))
+            lowered = " ".join(plain.lower().split())
+            alternatives = () if lowered in CONNECTOR_TERMS else tuple(_alternatives(plain))
+            connector = not alternatives
+            optional = frozenset(content_tokens(inline_optional)) - {
+                w for alt in alternatives for w in alt
+            }
+            node = IndexNode(
+                id=node_id,
+                parent=parent,
+                level=level,
+                term=term,
+                path=path,
+                alternatives=alternatives,
+                optional=optional,
+                code=code or None,
+                see=see or None,
+                connector=connector,
+            )
+            nodes[node_id] = node
+            if parent is not None and parent in nodes:
+                nodes[parent].children.append(node_id)
+            if level == 0:
+                for alt in alternatives:
+                    if alt[0] in _NOT_FROM_TEXT:
+                        continue
+                    heads.setdefault(alt[0], []).append((node_id, alt))
+        return cls(nodes, heads)
+
+    def find_path(self, path: str) -> IndexNode | None:
+        """Resolve a ``see`` target such as "Diabetes, by type, with neuropathy" (best effort)."""
+        parts = [p.strip().lower() for p in path.split(",") if p.strip()]
+        if not parts:
+            return None
+        head = content_tokens(parts[0])
+        if not head:
+            return None
+        candidates = [
+            self.nodes[i]
+            for i, alt in self.heads.get(head[0], [])
+            if alt == head or self.nodes[i].term.lower().startswith(parts[0])
+        ]
+        if not candidates:
+            return None
+        node = candidates[0]
+        for part in parts[1:]:
+            if part in {"by type", "by site"}:
+                continue
+            want = content_tokens(part)
+            nxt = None
+            for child_id in node.children:
+                child = self.nodes[child_id]
+                if child.term.lower() == part or (want and want in child.alternatives):
+                    nxt = child
+                    break
+            if nxt is None:
+                break
+            node = nxt
+        return node

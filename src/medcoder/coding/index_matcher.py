@@ -1,0 +1,131 @@
+"""Find Alphabetic Index entries in a span of note text, the way a coder reads it.
+
+For every main term whose head words occur in the span, walk down the subterms whose words
+occur *near* the words matched so far (subterm order in the note does not matter: "acute on
+chronic diastolic heart failure" walks Failure -> heart -> diastolic -> acute -> and (on)
+chronic). Connector subterms ("with", "due to", "in") need no words of their own. The deepest
+entry that carries a code wins; its path is the rationale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
+from medcoder.coding.text import STOPWORDS, Token
+
+__all__ = ["IndexMatch", "IndexMatcher"]
+
+#: How far (in tokens) a subterm's word may be from the words already matched.
+WINDOW = 6
+#: How far apart the words of one entry may be ("acute on chronic" -> acute ... chronic).
+_WITHIN_ENTRY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMatch:
+    """A walk from a main term to the deepest supported entry."""
+
+    path: tuple[IndexNode, ...]
+    code: str | None  # from the deepest entry on the path that has one (may end in "-")
+    see: str | None  # a cross-reference on the deepest entry, when it has no code
+    token_indexes: tuple[int, ...]  # positions in the span's token list
+    words: int  # how many required words matched (support)
+
+    @property
+    def rationale(self) -> str:
+        return "Index: " + ", ".join(n.term for n in self.path)
+
+
+class IndexMatcher:
+    """Matches a lexicon against token lists."""
+
+    def __init__(self, lexicon: IndexLexicon, window: int = WINDOW) -> None:
+        self.lexicon = lexicon
+        self.window = window
+
+    def match(self, tokens: Sequence[Token]) -> list[IndexMatch]:
+        """All main-term walks supported by ``tokens`` (one span: a sentence or list item)."""
+        positions: dict[str, list[int]] = {}
+        for i, token in enumerate(tokens):
+            if token.norm not in STOPWORDS:
+                positions.setdefault(token.norm, []).append(i)
+        matches: list[IndexMatch] = []
+        seen: set[tuple[int, int]] = set()
+        for i, token in enumerate(tokens):
+            for node_id, head in self.lexicon.heads.get(token.norm, ()):
+                used = self._place(head, positions, [i])
+                if used is None or (node_id, min(used)) in seen:
+                    continue
+                seen.add((node_id, min(used)))
+                node = self.lexicon.nodes[node_id]
+                bonus = sum(1 for w in node.optional if w in positions)
+                score, path, chain = self._walk(node, positions, used)
+                full_path = (node, *path)
+                code, see = self._code_of(full_path)
+                matches.append(
+                    IndexMatch(
+                        path=full_path,
+                        code=code,
+                        see=see,
+                        token_indexes=tuple(sorted(set(chain))),
+                        words=len(head) + score + bonus,
+                    )
+                )
+        return matches
+
+    def _place(
+        self, words: Sequence[str], positions: dict[str, list[int]], anchor: list[int]
+    ) -> list[int] | None:
+        """Positions for ``words`` each within the window of the anchor positions, or None."""
+        used: list[int] = []
+        for word in words:
+            # The first word of an entry may sit anywhere near the walk so far; the entry's
+            # further words must sit next to its own ("stage 3b", not "type 2 ... stage").
+            near, limit = (anchor, self.window) if not used else (used, _WITHIN_ENTRY)
+            best: int | None = None
+            best_distance = limit + 1
+            for p in positions.get(word, ()):
+                distance = min(abs(p - a) for a in near)
+                if distance < best_distance:
+                    best, best_distance = p, distance
+            if best is None:
+                return None
+            used.append(best)
+        return used
+
+    def _walk(
+        self, node: IndexNode, positions: dict[str, list[int]], chain: list[int]
+    ) -> tuple[int, list[IndexNode], list[int]]:
+        """Best-supported path below ``node``: (words matched, nodes, token positions)."""
+        best: tuple[int, list[IndexNode], list[int]] = (0, [], chain)
+        for child_id in node.children:
+            child = self.lexicon.nodes[child_id]
+            if child.connector:
+                score, path, used = self._walk(child, positions, chain)
+                if score > 0 and (score, len(path) + 1) > (best[0], len(best[1])):
+                    best = (score, [child, *path], used)
+                continue
+            placed = None
+            for alternative in child.alternatives:
+                placed = self._place(alternative, positions, chain)
+                if placed is not None:
+                    break
+            if placed is None:
+                continue
+            bonus = sum(1 for w in child.optional if w in positions)
+            score, path, used = self._walk(child, positions, chain + placed)
+            total = len(placed) + bonus + score
+            if (total, len(path) + 1) > (best[0], len(best[1])):
+                best = (total, [child, *path], used)
+        return best
+
+    @staticmethod
+    def _code_of(path: Sequence[IndexNode]) -> tuple[str | None, str | None]:
+        for node in reversed(path):
+            if node.code:
+                return node.code, None
+            if node.see and node is path[-1]:
+                return None, node.see
+        return None, path[-1].see

@@ -1,0 +1,201 @@
+"""Coding rules a coder applies after finding codes in the Index, each small and named.
+
+Every rule takes the candidate list and returns a new one; the rule's name is recorded on
+each code it shaped, so the result says *why* (e.g. ``hypertension-ckd-presumption``).
+Guideline references are to the ICD-10-CM Official Guidelines for Coding and Reporting FY2026.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from medcoder.coding.result import DocumentationQuery, Evidence, Origin
+
+if TYPE_CHECKING:
+    from medcoder.coding.tabular_facts import TabularFacts
+
+__all__ = [
+    "CHRONIC_CATEGORIES",
+    "Candidate",
+    "RuleContext",
+    "drop_integral_symptoms",
+    "drop_less_specific",
+    "hypertension_presumption",
+    "resolve_excludes1",
+    "use_additional_queries",
+]
+
+
+@dataclass
+class Candidate:
+    """A code being assembled (mutable while rules run; frozen into a CodeSuggestion)."""
+
+    code: str  # no dot
+    score: float
+    rationale: str
+    evidence: list[Evidence]
+    origin: Origin = Origin.INDEX
+    rules: list[str] = field(default_factory=list)
+    first_offset: int = 0
+    section: str = ""
+    words: frozenset[str] = frozenset()  # the condition's words as written (for "with" links)
+    path: tuple[int, ...] = ()  # Index entry ids of the walk that produced it
+
+
+@dataclass
+class RuleContext:
+    icd: TabularFacts
+    queries: list[DocumentationQuery] = field(default_factory=list)
+
+
+Rule = Callable[[list[Candidate], RuleContext], list[Candidate]]
+
+#: Categories of chronic conditions that stay current when a note says "history of" them while
+#: they are still treated (a coder codes "h/o HTN on lisinopril" as I10, not as a history code).
+CHRONIC_CATEGORIES = (
+    "E08 E09 E10 E11 E13 E03 E05 E66 E78 F32 F33 F41 G20 G30 G40 G47 I10 I11 I12 I13 I25 I48 "
+    "I50 J44 J45 K21 M05 M06 M15 M16 M17 M19 M81 N18 N40 F17"
+).split()
+
+
+def _merge(into: Candidate, other: Candidate) -> None:
+    into.evidence.extend(e for e in other.evidence if e not in into.evidence)
+    into.score = max(into.score, other.score)
+    into.first_offset = min(into.first_offset, other.first_offset)
+
+
+def hypertension_presumption(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """I.C.9.a: hypertension with heart failure and/or CKD is presumed linked (I11/I12/I13)."""
+    codes = {c.code for c in cands}
+    htn = [c for c in cands if c.code == "I10"]
+    if not htn:
+        return cands
+    ckd = sorted(c for c in codes if c.startswith("N18"))
+    hf = [c for c in codes if c.startswith("I50")]
+    if not ckd and not hf:
+        return cands
+    late_ckd = any(c in {"N185", "N186"} for c in ckd)
+    if ckd and hf:
+        target, name = ("I132" if late_ckd else "I130"), "hypertension-heart-ckd-presumption"
+    elif ckd:
+        target, name = ("I120" if late_ckd else "I129"), "hypertension-ckd-presumption"
+    else:
+        target, name = "I110", "hypertension-heart-failure-presumption"
+    base = htn[0]
+    combined = Candidate(
+        code=target,
+        score=base.score,
+        rationale=f"{base.rationale}; with {'CKD' if ckd else ''}{' and ' if ckd and hf else ''}"
+        f"{'heart failure' if hf else ''} -> {ctx.icd.format(target)} (I.C.9.a presumption)",
+        evidence=list(base.evidence),
+        origin=Origin.RULE,
+        rules=[*base.rules, name],
+        first_offset=base.first_offset,
+        section=base.section,
+    )
+    out = [c for c in cands if c.code != "I10" and c.code != target]
+    existing = [c for c in cands if c.code == target]
+    if existing:
+        _merge(combined, existing[0])
+    return [combined, *out]
+
+
+def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """A code is dropped when a more specific code of the same category is present.
+
+    E11.9 (without complications) goes when E11.22 is coded; I50.9 goes when I50.33 is.
+    """
+    out: list[Candidate] = []
+    for cand in cands:
+        title = ctx.icd.title(cand.code).lower()
+        vague = "unspecified" in title or "without complication" in title or cand.code.endswith("9")
+        better = [
+            o
+            for o in cands
+            if o is not cand
+            and o.code[:3] == cand.code[:3]
+            and o.code != cand.code
+            and "unspecified" not in ctx.icd.title(o.code).lower()
+        ]
+        if vague and better:
+            _merge(better[0], cand)
+            better[0].rules.append("specific-code-over-unspecified")
+            continue
+        out.append(cand)
+    return out
+
+
+def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """Excludes1 pairs are never reported together: keep the better-supported code."""
+    dropped: set[int] = set()
+    for i, a in enumerate(cands):
+        if i in dropped:
+            continue
+        for j, b in enumerate(cands):
+            if j == i or j in dropped or not ctx.icd.excludes1_conflict(a.code, b.code):
+                continue
+            loser = j if (a.score, -a.first_offset) >= (b.score, -b.first_offset) else i
+            winner = i if loser == j else j
+            dropped.add(loser)
+            cands[winner].rules.append(
+                f"excludes1: {ctx.icd.format(cands[loser].code)} not coded with it"
+            )
+            if loser == i:
+                break
+    return [c for k, c in enumerate(cands) if k not in dropped]
+
+
+# R-code blocks (signs and symptoms) and the chapters whose diagnoses they are integral to
+# (I.B.5 / I.C.18.b): a symptom goes when a definitive diagnosis of that body system is coded.
+_SYMPTOM_SYSTEMS: tuple[tuple[str, str, str], ...] = (
+    ("R00", "R09", "IJ"),  # circulatory and respiratory
+    ("R10", "R19", "K"),  # digestive and abdomen
+    ("R20", "R23", "L"),  # skin
+    ("R25", "R29", "GM"),  # nervous and musculoskeletal
+    ("R30", "R39", "N"),  # urinary
+    ("R40", "R46", "FG"),  # cognition, perception, emotional state
+    ("R47", "R49", "GF"),  # speech and voice
+    ("R50", "R50", "AB"),  # fever -> infections
+)
+
+
+def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """Signs and symptoms routinely part of a coded definitive diagnosis are not coded."""
+    definitive = [c for c in cands if not c.code.startswith("R") and not c.code.startswith("Z")]
+    out: list[Candidate] = []
+    for cand in cands:
+        if cand.code.startswith("R"):
+            cat = cand.code[:3]
+            systems = next((s for lo, hi, s in _SYMPTOM_SYSTEMS if lo <= cat <= hi), "")
+            owner = next((d for d in definitive if d.code[0] in systems), None)
+            if owner is not None:
+                owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
+                continue
+        out.append(cand)
+    return out
+
+
+def use_additional_queries(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """A 'use additional code' note that no coded code satisfies becomes a coder query."""
+    codes = [c.code for c in cands]
+    for cand in cands:
+        for ranges in ctx.icd.use_additional_refs(cand.code):
+            if not any(ctx.icd.satisfies(code, ranges) for code in codes):
+                wanted = ", ".join(a if a == b else f"{a}-{b}" for a, b in ranges)
+                ctx.queries.append(
+                    DocumentationQuery(
+                        topic="use additional code",
+                        message=f"{ctx.icd.format(cand.code)} asks for an additional code "
+                        f"({wanted}); is it documented?",
+                        evidence=tuple(cand.evidence[:1]),
+                        code=ctx.icd.format(cand.code),
+                    )
+                )
+    return cands
+
+
+def mark(cand: Candidate, rule: str) -> Candidate:
+    """``cand`` with ``rule`` recorded."""
+    return replace(cand, rules=[*cand.rules, rule])

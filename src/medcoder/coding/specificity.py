@@ -1,0 +1,122 @@
+"""Verify in the Tabular List: complete an Index code to a billable code the note supports.
+
+The Index often stops short of a billable code ("Fracture, traumatic, radius" -> S52.9-).
+A coder then reads the subdivisions in the Tabular List and takes the one the documentation
+supports (site, laterality, type), an *unspecified* one when the note is silent — which is a
+documentation query — and the 7th character from the encounter (initial, subsequent, sequela).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from medcoder.coding.text import content_tokens
+
+if TYPE_CHECKING:
+    from medcoder.coding.tabular_facts import TabularFacts
+
+__all__ = ["Completion", "CodeCompleter", "encounter_character"]
+
+_LATERALITY = {"right", "left", "bilateral"}
+_UNSPECIFIED_SIDE = re.compile(
+    r"unspecified (side|arm|leg|hand|foot|eye|ear|knee|hip|shoulder|elbow|wrist|ankle|"
+    r"thigh|lower leg|upper arm|forearm|finger|toe|breast|kidney|lung|ovary|femur|humerus|"
+    r"radius|ulna|tibia|fibula)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A billable code, how it was reached, and the query its gaps call for (if any)."""
+
+    code: str
+    steps: tuple[str, ...]
+    query: str | None = None
+
+
+def encounter_character(meanings: dict[str, str], words: Collection[str]) -> tuple[str, str]:
+    """The 7th character the encounter supports, with the reason.
+
+    Words come from the whole note: "follow-up", "routine healing" -> subsequent; "sequela",
+    "late effect" -> sequela; "nonunion"/"malunion"/"delayed healing" when those characters exist;
+    otherwise initial (active treatment), the open-fracture initial character when "open" is said.
+    """
+
+    def pick(*chars: str) -> str | None:
+        return next((c for c in chars if c in meanings), None)
+
+    if {"sequela", "sequelae"} & set(words) or {"late", "effect"} <= set(words):
+        char = pick("S")
+        if char:
+            return char, "sequela documented"
+    subsequent = {"subsequent", "follow", "followup", "healing", "recheck"} & set(words)
+    if subsequent:
+        if "nonunion" in words and pick("K"):
+            return "K", "nonunion documented"
+        if "malunion" in words and pick("P"):
+            return "P", "malunion documented"
+        if "delayed" in words and pick("G"):
+            return "G", "delayed healing documented"
+        char = pick("D")
+        if char:
+            return char, "subsequent encounter documented"
+    if "open" in words and pick("B"):
+        return "B", "initial encounter, open fracture documented"
+    char = pick("A") or sorted(meanings)[0]
+    return char, "initial encounter (active treatment)"
+
+
+class CodeCompleter:
+    """Completes Index codes against the Tabular List of one knowledge base."""
+
+    def __init__(self, facts: TabularFacts) -> None:
+        self.icd = facts
+
+    def complete(
+        self, code: str, sentence_words: Collection[str], note_words: Collection[str]
+    ) -> Completion | None:
+        """A billable code under ``code`` supported by the words, or None if ``code`` is unknown.
+
+        Args:
+            code: an Index code, possibly incomplete ("S52.9-", "M84.43", "E11").
+            sentence_words: normalised words of the sentence (site, laterality, type).
+            note_words: normalised words of the whole note (encounter type for the 7th char).
+        """
+        base = code.replace(".", "").rstrip("-").upper()
+        if not base or not self.icd.exists(base):
+            return None
+        steps: list[str] = []
+        query: str | None = None
+        current = base
+        if not self.icd.is_billable(current):
+            leaves = list(self.icd.leaves(current))
+            if leaves:
+                current, why, query = self._best_leaf(leaves, sentence_words)
+                steps.append(why)
+        meanings = self.icd.seventh_characters(current)
+        if meanings and len(current) < 7:
+            char, why = encounter_character(meanings, note_words)
+            current = current.ljust(6, "X") + char
+            steps.append(f"7th character {char}: {why}")
+        if not self.icd.is_billable(current):
+            return None
+        return Completion(code=current, steps=tuple(steps), query=query)
+
+    def _best_leaf(self, leaves: list[str], words: Collection[str]) -> tuple[str, str, str | None]:
+        scored: list[tuple[float, int, str]] = []
+        for order, leaf in enumerate(leaves):
+            title_words = set(content_tokens(self.icd.title(leaf)))
+            hits = len(title_words & set(words))
+            # Prefer the unspecified subdivision when the note gives nothing more.
+            unspecified = 0.5 if "unspecified" in title_words else 0.0
+            contrary = len((title_words & _LATERALITY) - set(words))
+            scored.append((hits + unspecified - contrary, -order, leaf))
+        scored.sort(reverse=True)
+        best = scored[0][2]
+        title = self.icd.title(best)
+        query = "laterality" if _UNSPECIFIED_SIDE.search(title) else None
+        return best, f"Tabular: {title}", query
