@@ -202,9 +202,11 @@ class Icd10cm:
                 range the knowledge base covers).
         """
         release = self._release(date)
-        view = self._kb.for_date(date)
+        # Only the ICD-10-CM warnings of the date (a stale HCPCS quarter is not this code's).
+        prefix = f"{CodeSystem.ICD10CM.value}:"
+        warnings = tuple(w for w in self._kb.for_date(date).warnings if w.startswith(prefix))
         data = self._release_data(release)
-        return self._validator(data).validate(self.normalize(code), date, release, view.warnings)
+        return self._validator(data).validate(self.normalize(code), date, release, warnings)
 
     # -- search --------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, date: dt.date | None = None) -> list[SearchHit]:
