@@ -40,7 +40,10 @@ class TestNormalize:
     def test_category_formats_without_dot(self) -> None:
         assert Icd10cm.format("i10") == "I10"
 
-    @pytest.mark.parametrize("text", ["", "119", "E1", "E11.9999999", "EE11", "E11-"])
+    def test_qa0_has_a_letter_second(self, cm: Icd10cm) -> None:
+        assert cm.lookup("QA0").kind is CodeKind.CATEGORY
+
+    @pytest.mark.parametrize("text", ["", "119", "E1", "E11.9999999", "1E11", "E11-"])
     def test_bad_shape(self, text: str, cm: Icd10cm) -> None:
         with pytest.raises(CodeFormatError, match=re.escape(f"{text!r} is not an ICD-10-CM code")):
             cm.lookup(text)
@@ -169,6 +172,10 @@ class TestExcludes1:
         assert ranges[0].covers("E11.621") and not ranges[0].covers("E14")
         assert ranges[1].covers("T36.1X1A") and not ranges[1].covers("T36.4X1A")
         assert parse_code_ranges("hemoglobin A1C above normal") == ()
+        assert parse_code_ranges("(AIDS) (B20) (QA0.-)") == (
+            CodeRange("B20", "B20"),
+            CodeRange("QA0", "QA0"),
+        )
 
 
 class TestHierarchyHelpers:

@@ -21,6 +21,8 @@ from medcoder.codesets.icd10cm.models import (
 
 __all__ = ["ReleaseData", "Row", "dotted"]
 
+_KINDS = {k.value: k for k in CodeKind}  # a dict read is cheaper than CodeKind(value) x 100k
+
 
 def dotted(code: str) -> str:
     """``E119`` -> ``E11.9``; chapters, blocks and categories are returned unchanged."""
@@ -59,7 +61,7 @@ class ReleaseData:
             "WHERE release_id = ? ORDER BY seq",
             (release_id,),
         ):
-            self.rows[code] = Row(code, title, bool(billable), CodeKind(kind), parent, depth, seq)
+            self.rows[code] = Row(code, title, billable == 1, _KINDS[kind], parent, depth, seq)
             if parent is not None:
                 self.children[parent].append(code)
         self._raw_notes: dict[str, list[tuple[str, str]]] = defaultdict(list)

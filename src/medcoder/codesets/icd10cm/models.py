@@ -70,9 +70,10 @@ class MatchSource(StrEnum):
     NOTE = "note"  # named by a use-additional / code-also note of a better hit (L97.5- for E11.621)
 
 
+# A code is a letter, a digit (or "QA", the one category with a letter there) and a character.
+_CODE = r"(?:[A-Z]\d|QA)[0-9A-Z](?:\.[0-9A-Z]{1,4})?"
 _REF = re.compile(
-    r"(?<![A-Za-z0-9])([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)(\.?-(?![A-Z]))?"
-    r"(?:\s*-\s*([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?"
+    rf"(?<![A-Za-z0-9])({_CODE})(\.?-(?![A-Z]))?(?:\s*-\s*({_CODE})(?:\.?-)?)?(?![A-Za-z0-9])"
 )
 _PAREN = re.compile(r"\(([^()]*)\)")
 

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Icd10cm"]
 
-_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
+# The second character is a digit except in category QA0 (FY2026).
+_SHAPE = re.compile(r"[A-Z][0-9A-Z][0-9A-Z][0-9A-Z]{0,4}")
 _SYSTEM = CodeSystem.ICD10CM.value
 _CACHE_LIMIT = 20_000
 
