@@ -1,0 +1,314 @@
+"""Train the learned ICD-10-CM ranker on CodiEsp train and write its artefact.
+
+Usage::
+
+    .venv/bin/python scripts/train_codiesp_model.py /path/to/codiesp/train \\
+        [--out src/medcoder/coding/model/resources/codiesp_ranker.npz] [--data data]
+
+The train folder holds ``text_en/<doc>.txt`` and ``goldD.tsv``. Needs numpy, scipy and
+scikit-learn (training only). Deterministic: same inputs, same artefact.
+
+Steps (each printed):
+1. Gold codes -> valid FY2026 ICD-10-CM leaves: kept if a leaf; a non-leaf that is a valid code
+   is mapped to its initial-encounter 7th-character form (``T14.90`` -> ``T14.90XA``) or to its
+   "unspecified" child (``R51`` -> ``R51.9``); anything else is dropped.
+2. Sublinear TF-IDF of word 1-2-grams (``medcoder.coding.model.features``), min_df = 2.
+3. Multi-output ridge regression (dual form, one solve for every code), each code's weights
+   truncated to its ``top`` strongest n-grams. ``lambda`` and ``top`` are picked by 5-fold
+   cross-validation on train (MAP of the out-of-fold ranking).
+4. A logistic calibrator over the out-of-fold candidates (ridge score, log code frequency,
+   title-word overlap, score x log frequency).
+5. Refit on all of train, write the ``.npz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import lzma
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from medcoder.coding.model.features import (  # noqa: E402
+    FEATURE_VERSION,
+    content_words,
+    extract_ngrams,
+    tfidf,
+)
+from medcoder.coding.model.ranker import ARTEFACT_NAME  # noqa: E402
+
+LAMBDAS = (0.01, 0.03, 0.1)
+TOPS = (2, 3, 5, 10, 20)
+FOLDS = 5
+MIN_DF = 2
+CANDIDATES = 60
+SEED = 0
+# Title words that say nothing about the note.
+TITLE_NOISE = {"unspecified", "other", "specified", "classified", "elsewhere", "without", "not"}
+
+
+def say(message: str) -> None:
+    """Progress for the person running the script (library code never prints)."""
+    sys.stdout.write(message + "\n")
+
+
+def read_code_set(data: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """Valid codes, leaf codes and titles (undotted) of the FY2026 April release."""
+    folder = data / "icd10cm-2026-04"
+    with lzma.open(folder / "code-list-April-2026.txt.xz", "rt", encoding="utf-8") as f:
+        codes = [ln.strip() for ln in f if ln.strip()]
+    codes = [c for c in codes if "-" not in c and not c.isdigit()]
+    valid = set(codes)
+    prefixes = {c[:i] for c in codes for i in range(3, len(c))}
+    with lzma.open(folder / "icd10cm-tabular-April-1-2026.xml.xz", "rt", encoding="utf-8") as f:
+        xml = f.read()
+    titles = {
+        name.replace(".", ""): desc
+        for name, desc in re.findall(r"<name>([^<]+)</name>\s*<desc>([^<]*)</desc>", xml)
+    }
+    return valid, valid - prefixes, titles
+
+
+def to_leaf(code: str, valid: set[str], leaves: set[str], titles: dict[str, str]) -> str | None:
+    """The valid leaf a gold code stands for, or None (see the module docstring)."""
+    if code in leaves:
+        return code
+    if code not in valid:
+        return None
+    cur = code
+    while cur not in leaves and len(cur) < 7:
+        initial = cur.ljust(6, "X") + "A"
+        if initial in leaves:
+            return initial
+        kids = [k for k in (cur + s for s in "0123456789X") if k in valid]
+        unspecified = [k for k in kids if "unspecified" in titles.get(k, "").lower()]
+        if not unspecified:
+            return None
+        sided = re.compile(r"\b(left|right|male|female|first|second|third)\b")
+        cur = min(
+            unspecified, key=lambda k: (bool(sided.search(titles[k].lower())), len(titles[k]), k)
+        )
+    return cur if cur in leaves else None
+
+
+def dotted(code: str) -> str:
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def load_split(folder: Path) -> tuple[list[str], list[str], dict[str, set[str]]]:
+    docs = sorted(p.stem for p in (folder / "text_en").glob("*.txt"))
+    texts = [(folder / "text_en" / f"{d}.txt").read_text(encoding="utf-8") for d in docs]
+    gold: dict[str, set[str]] = {d: set() for d in docs}
+    with open(folder / "goldD.tsv", newline="", encoding="utf-8") as f:
+        for row in csv.reader(f, delimiter="\t"):
+            if len(row) >= 2 and row[0] in gold:
+                gold[row[0]].add(row[1].strip().replace(".", "").upper())
+    return docs, texts, gold
+
+
+def vectorise(grams: list[list[str]], rows: list[int]) -> tuple[dict[str, int], np.ndarray]:
+    """Vocabulary (min_df) and smoothed idf from the documents ``rows``."""
+    df: Counter[str] = Counter()
+    for r in rows:
+        df.update(set(grams[r]))
+    vocab = sorted(t for t, n in df.items() if n >= MIN_DF)
+    n = len(rows)
+    idf = np.array([np.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab])
+    return {t: i for i, t in enumerate(vocab)}, idf
+
+
+def matrix(
+    ngrams: list[list], rows: list[int], vocab: dict[str, int], idf: np.ndarray
+) -> sp.csr_matrix:
+    data, ind, ptr = [], [], [0]
+    idf_list = idf.tolist()
+    for r in rows:
+        vec = tfidf(ngrams[r], vocab, idf_list)
+        ind.extend(vec.keys())
+        data.extend(vec.values())
+        ptr.append(len(ind))
+    return sp.csr_matrix((data, ind, ptr), shape=(len(rows), len(vocab)))
+
+
+def ridge(x: sp.csr_matrix, y: np.ndarray, lam: float) -> np.ndarray:
+    """Primal weights (features x codes) of multi-output ridge, solved in the dual."""
+    k = (x @ x.T).toarray()
+    alpha = np.linalg.solve(k + lam * np.eye(k.shape[0]), y)
+    return np.asarray(x.T @ alpha)
+
+
+def truncate(w: np.ndarray, top: int) -> np.ndarray:
+    """Keep each code's ``top`` largest-magnitude weights (ties broken by column order)."""
+    out = np.zeros_like(w)
+    keep = np.argsort(-np.abs(w), axis=0, kind="stable")[:top]
+    cols = np.arange(w.shape[1])
+    out[keep, cols] = w[keep, cols]
+    return out
+
+
+def average_precision(scores: np.ndarray, gold: set[int], extra: int) -> float:
+    """AP of the top CANDIDATES; ``extra`` gold codes the model cannot produce count as misses."""
+    total = len(gold) + extra
+    if not total:
+        return 0.0
+    hits, ap = 0, 0.0
+    for k, j in enumerate(np.argsort(-scores, kind="stable")[:CANDIDATES], 1):
+        if int(j) in gold:
+            hits += 1
+            ap += hits / k
+    return ap / total
+
+
+def stage2_features(
+    scores: np.ndarray, words: set[str], title_words: list[set[str]], log_count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    positive = np.flatnonzero(scores > 0)
+    order = positive[np.argsort(-scores[positive], kind="stable")][:CANDIDATES]
+    overlap = np.array(
+        [
+            len(title_words[j] & words) / len(title_words[j]) if title_words[j] else 0.0
+            for j in order
+        ]
+    )
+    s, lc = scores[order], log_count[order]
+    return order, np.column_stack([s, lc, overlap, s * lc]).reshape(-1, 4)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("train", type=Path, help="CodiEsp train folder (text_en/, goldD.tsv)")
+    parser.add_argument("--data", type=Path, default=ROOT / "data", help="vendored data folder")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "src/medcoder/coding/model/resources" / ARTEFACT_NAME
+    )
+    args = parser.parse_args()
+    t0 = time.time()
+
+    valid, leaves, titles = read_code_set(args.data)
+    docs, texts, gold = load_split(args.train)
+    status: Counter[str] = Counter()
+    labels: list[set[str]] = []
+    unreachable: list[int] = []
+    for d in docs:
+        mapped: set[str] = set()
+        for code in gold[d]:
+            leaf = to_leaf(code, valid, leaves, titles)
+            status["leaf" if leaf == code else "mapped" if leaf else "dropped"] += 1
+            if leaf:
+                mapped.add(leaf)
+        labels.append(mapped)
+        unreachable.append(len(gold[d]) - len(mapped))
+    say(
+        f"{len(docs)} notes, {sum(status.values())} gold rows: {status['leaf']} valid leaves, "
+        f"{status['mapped']} mapped to a leaf, {status['dropped']} dropped"
+    )
+
+    codes = sorted({c for s in labels for c in s})
+    col = {c: j for j, c in enumerate(codes)}
+    y = np.zeros((len(docs), len(codes)))
+    for i, s in enumerate(labels):
+        for c in s:
+            y[i, col[c]] = 1.0
+    count = y.sum(axis=0)
+    say(f"{len(codes)} codes; {int((count >= 2).sum())} with >= 2 notes")
+    ngrams = [extract_ngrams(t) for t in texts]
+    grams = [[g.text for g in ng] for ng in ngrams]
+    gold_idx = [{col[c] for c in s} for s in labels]
+
+    # Out-of-fold ridge scores for every (lambda, top).
+    folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(docs))
+    oof = {(lam, top): np.zeros_like(y) for lam in LAMBDAS for top in TOPS}
+    for tr, te in folds:
+        vocab, idf = vectorise(grams, list(tr))
+        x_tr, x_te = matrix(ngrams, list(tr), vocab, idf), matrix(ngrams, list(te), vocab, idf)
+        for lam in LAMBDAS:
+            w = ridge(x_tr, y[tr], lam)
+            for top in TOPS:
+                oof[lam, top][te] = np.asarray(x_te @ truncate(w, top))
+    cv = {
+        key: float(
+            np.mean(
+                [average_precision(s[i], gold_idx[i], unreachable[i]) for i in range(len(docs))]
+            )
+        )
+        for key, s in oof.items()
+    }
+    for (lam, top), m in sorted(cv.items()):
+        say(f"  cv lambda={lam:<5} top={top:<3} MAP={m:.4f}")
+    lam, top = max(cv, key=lambda k: (cv[k], -k[1]))
+    say(f"chosen lambda={lam} top={top} (cv MAP {cv[lam, top]:.4f})")
+
+    # Calibrator on the out-of-fold candidates.
+    title_words = [content_words(titles.get(c, "")) - TITLE_NOISE for c in codes]
+    log_count = np.log1p(count)
+    feats, target = [], []
+    for i in range(len(docs)):
+        order, f = stage2_features(
+            oof[lam, top][i], content_words(texts[i]), title_words, log_count
+        )
+        feats.append(f)
+        target.extend(int(j) in gold_idx[i] for j in order)
+    calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(np.vstack(feats), target)
+    # Scores beyond what the calibrator saw (short notes: the L2 norm spreads over few
+    # n-grams) are clipped to its range instead of extrapolated to certainty.
+    score_cap = float(np.vstack(feats)[:, 0].max())
+    say(
+        f"calibrator on {len(target)} candidates ({sum(target)} gold): "
+        f"coef={np.round(calibrator.coef_[0], 3).tolist()} "
+        f"intercept={calibrator.intercept_[0]:.3f}"
+    )
+
+    # Final model on all of train.
+    vocab, idf = vectorise(grams, list(range(len(docs))))
+    w = truncate(ridge(matrix(ngrams, list(range(len(docs))), vocab, idf), y, lam), top)
+    csr = sp.csr_matrix(w.astype(np.float32))
+    csr.eliminate_zeros()
+    meta = {
+        "feature_version": FEATURE_VERSION,
+        "trained_on": "CodiEsp train (goldD.tsv), English text",
+        "notes": len(docs),
+        "gold_rows": dict(status),
+        "lambda": lam,
+        "top_weights_per_code": top,
+        "min_df": MIN_DF,
+        "cv_map": round(cv[lam, top], 4),
+        "score_cap": score_cap,
+        "stage2_features": ["ridge_score", "log1p_train_count", "title_overlap", "score_x_count"],
+        "code_set": "ICD-10-CM FY2026 April",
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "wb") as f:
+        np.savez_compressed(
+            f,
+            meta=np.array(json.dumps(meta, sort_keys=True)),
+            vocab=np.array(sorted(vocab, key=vocab.__getitem__)),
+            idf=idf,
+            codes=np.array([dotted(c) for c in codes]),
+            code_count=count.astype(np.int32),
+            title_words=np.array([" ".join(sorted(t)) for t in title_words]),
+            w_ptr=csr.indptr.astype(np.int32),
+            w_code=csr.indices.astype(np.int32),
+            w_val=csr.data.astype(np.float32),
+            stage2_coef=calibrator.coef_[0].astype(np.float64),
+            stage2_intercept=np.array(calibrator.intercept_[0]),
+        )
+    say(
+        f"vocabulary {len(vocab)} n-grams, {csr.nnz} weights; wrote {args.out} "
+        f"({args.out.stat().st_size / 1024:.0f} KiB) in {time.time() - t0:.0f}s"
+    )
+
+
+if __name__ == "__main__":
+    main()
