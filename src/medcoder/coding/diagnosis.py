@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from medcoder.codesets.releases import CodeSystem
 from medcoder.coding.abbreviations import Abbreviations
+from medcoder.coding.calibration import TermReliability
 from medcoder.coding.drugs import LongTermDrugs
 from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
 from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
@@ -46,7 +47,7 @@ from medcoder.coding.rules import (
     resolve_excludes1,
     use_additional_queries,
 )
-from medcoder.coding.specificity import CodeCompleter
+from medcoder.coding.specificity import CodeCompleter, encounter_cues
 from medcoder.coding.tabular_facts import TabularFacts
 from medcoder.coding.text import STOPWORDS, Token
 from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
@@ -61,13 +62,13 @@ log = logging.getLogger(__name__)
 
 # Sections that state the reason for the encounter, in order of authority.
 _OUTPATIENT_ORDER = (
-    "chief_complaint",
-    "reason_for_visit",
     "assessment",
     "assessment_and_plan",
     "impression",
     "diagnoses",
     "postoperative_diagnosis",
+    "chief_complaint",
+    "reason_for_visit",
     "history_of_present_illness",
 )
 _INPATIENT_ORDER = (
@@ -83,6 +84,9 @@ _INPATIENT_ORDER = (
     "reason_for_visit",
     "history_of_present_illness",
 )
+_FIRST_LISTED_Z = ("Z00", "Z01", "Z02", "Z08", "Z09", "Z11", "Z12", "Z13", "Z23", "Z51")
+# Sections whose words are not conditions of the patient (drug names, allergens).
+_NO_CONDITIONS_SECTIONS = frozenset({"allergies", "medications"})
 _ON_DRUG = re.compile(
     r"\b(on|takes|taking|continues?|continued|daily|bid|tid|qhs|qd|chronic|long[- ]term|home)\b",
     re.IGNORECASE,
@@ -96,10 +100,13 @@ class CodingConfig:
 
     Attributes:
         min_score: suggestions below this are not returned.
+        calibrate: blend each Index walk's prior score with its precision on coded training
+            notes (:mod:`medcoder.coding.calibration`).
         rules: rule names to run, in order (all by default).
     """
 
     min_score: float = 0.1
+    calibrate: bool = True
     rules: tuple[str, ...] = (
         "hypertension_presumption",
         "drop_less_specific",
@@ -144,6 +151,7 @@ class DiagnosisCoder:
         self.icd = TabularFacts(kb.icd10cm)
         self.completer = CodeCompleter(self.icd)
         self.drugs = LongTermDrugs.load()
+        self.reliability = TermReliability.load() if self.config.calibrate else TermReliability({})
         self._history_roots = {
             kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
         }
@@ -157,7 +165,7 @@ class DiagnosisCoder:
         mentions, tokens_by_sentence = self._mentions(note)
         note_words = frozenset(
             t.norm for tokens in tokens_by_sentence for t in tokens if t.norm not in STOPWORDS
-        )
+        ) | encounter_cues(note.text)
         ctx = RuleContext(icd=self.icd)
         cands = self._candidates(note, mentions, note_words, ctx)
         cands = self._link_with(cands, note_words)
@@ -190,6 +198,8 @@ class DiagnosisCoder:
             matches = prune_overlaps(self.matcher.match(tokens), tokens)
             words = frozenset(t.norm for t in tokens if t.norm not in STOPWORDS)
             section = note.section_at(start).name
+            if section in _NO_CONDITIONS_SECTIONS:
+                continue
             for match in matches:
                 if match.code is None and not (match.see and "condition" not in match.see):
                     continue
@@ -265,7 +275,7 @@ class DiagnosisCoder:
                 chronic = raw is not None and raw[:3] in CHRONIC_CATEGORIES
                 if status is Assertion.HISTORICAL and chronic:
                     rules.append("history-of-chronic-condition-still-current")
-                    score -= 0.1
+                    score -= 0.02
                 else:
                     found = self._history_code(mention)
                     if found is None:
@@ -305,6 +315,9 @@ class DiagnosisCoder:
                 mention.start, mention.end, note.text[mention.start : mention.end], mention.section
             )
             rationale = f"{rationale} -> {self.icd.format(code)}"
+            index_path = ", ".join(n.term for n in match.path) if not rules else ""
+            if index_path:
+                score = self.reliability.adjust(index_path, score)
             existing = by_code.get(code)
             if existing:
                 if evidence not in existing.evidence:
@@ -322,6 +335,7 @@ class DiagnosisCoder:
                 section=mention.section,
                 words=frozenset(w for n in match.path for alt in n.alternatives[:1] for w in alt),
                 path=tuple(n.id for n in match.path) if not rules else (),
+                index_path=index_path,
             )
         return list(by_code.values())
 
@@ -442,6 +456,10 @@ class DiagnosisCoder:
                 for e in c.evidence
             ] or [(len(order), c.first_offset)]
             rank, start = min(ranks)
+            # Encounter-reason Z codes (Z00-Z13 examinations and screening, Z23 vaccination)
+            # are first-listed; history and status Z codes go last.
+            if c.code.startswith(_FIRST_LISTED_Z):
+                return (-1, rank, start)
             z_last = 1 if c.code.startswith("Z") else 0
             return (z_last, rank, start)
 
@@ -463,6 +481,7 @@ class DiagnosisCoder:
             evidence=tuple(sorted(c.evidence, key=lambda e: e.start)),
             origin=c.origin,
             rules=tuple(c.rules),
+            index_path=c.index_path,
         )
 
 

@@ -27,7 +27,7 @@ _NOT_FROM_TEXT = frozenset(
     counseling screening vaccination immunization prophylactic prophylaxis therapy treatment
     surgery operation pregnancy delivery birth newborn patient person evaluation investigation
     maintenance management supervision exposure contact long-term carrier absence removal
-    replacement attention fitting adjustment
+    replacement attention fitting adjustment old new year age aged follow
     """.split()
 )
 
@@ -56,6 +56,17 @@ class IndexNode:
 
 
 def _alternatives(term: str) -> list[tuple[str, ...]]:
+    """Ways an entry is written, including "atrial or auricular" -> (atrial,), (auricular,)."""
+    if " or " in term and "," not in term:
+        # Only "word or word" is a pair of spellings; in longer phrases "or" binds tighter
+        # than the words around it ("coal workers' or miners' lung").
+        options = [content_tokens(part) for part in term.split(" or ")]
+        if len(options) == 2 and all(len(o) == 1 for o in options):
+            return options
+    return _comma_alternatives(term)
+
+
+def _comma_alternatives(term: str) -> list[tuple[str, ...]]:
     """Ways an entry is written: "Diabetes, diabetic" -> (diabetes,), (diabetic,).
 
     A comma part that shares a stem with the first part is an alternate spelling; any other
@@ -82,10 +93,14 @@ class IndexLexicon:
     """The Index tree of one release, with head words -> main terms."""
 
     def __init__(
-        self, nodes: dict[int, IndexNode], heads: dict[str, list[tuple[int, tuple[str, ...]]]]
-    ):
+        self,
+        nodes: dict[int, IndexNode],
+        heads: dict[str, list[tuple[int, tuple[str, ...]]]],
+        mains: dict[str, list[int]],
+    ) -> None:
         self.nodes = nodes
-        self.heads = heads
+        self.heads = heads  # head word -> main terms matched from free text
+        self.mains = mains  # first word -> every main term (for following cross-references)
 
     @classmethod
     def from_connection(cls, con: sqlite3.Connection, release_id: str) -> IndexLexicon:
@@ -96,6 +111,7 @@ class IndexLexicon:
         ).fetchall()
         nodes: dict[int, IndexNode] = {}
         heads: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        mains: dict[str, list[int]] = {}
         for node_id, parent, level, term, nonessential, see, code, path in rows:
             # The flattened index keeps text that followed an inline nonessential modifier in
             # the modifier column ("and" + "(on) chronic (congestive)"): words outside the
@@ -126,10 +142,12 @@ class IndexLexicon:
                 nodes[parent].children.append(node_id)
             if level == 0:
                 for alt in alternatives:
-                    if alt[0] in _NOT_FROM_TEXT:
+                    mains.setdefault(alt[0], []).append(node_id)
+                    # Bare letters and two-letter heads ("H disease") fire on initials.
+                    if alt[0] in _NOT_FROM_TEXT or len("".join(alt)) < 3:
                         continue
                     heads.setdefault(alt[0], []).append((node_id, alt))
-        return cls(nodes, heads)
+        return cls(nodes, heads, mains)
 
     def find_path(self, path: str) -> IndexNode | None:
         """Resolve a ``see`` target such as "Diabetes, by type, with neuropathy" (best effort)."""
@@ -141,8 +159,8 @@ class IndexLexicon:
             return None
         candidates = [
             self.nodes[i]
-            for i, alt in self.heads.get(head[0], [])
-            if alt == head or self.nodes[i].term.lower().startswith(parts[0])
+            for i in self.mains.get(head[0], [])
+            if head in self.nodes[i].alternatives or self.nodes[i].term.lower().startswith(parts[0])
         ]
         if not candidates:
             return None

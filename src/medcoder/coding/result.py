@@ -53,6 +53,7 @@ class CodeSuggestion:
     evidence: tuple[Evidence, ...] = ()
     origin: Origin = Origin.INDEX
     rules: tuple[str, ...] = ()
+    index_path: str = ""  # the Alphabetic Index path that found it ("Pneumonia, aspiration")
 
     @property
     def assigned(self) -> bool:

@@ -42,6 +42,7 @@ class Candidate:
     section: str = ""
     words: frozenset[str] = frozenset()  # the condition's words as written (for "with" links)
     path: tuple[int, ...] = ()  # Index entry ids of the walk that produced it
+    index_path: str = ""  # the same walk as text, the key of calibration
 
 
 @dataclass
@@ -110,7 +111,12 @@ def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candida
     out: list[Candidate] = []
     for cand in cands:
         title = ctx.icd.title(cand.code).lower()
-        vague = "unspecified" in title or "without complication" in title or cand.code.endswith("9")
+        vague = (
+            "unspecified" in title
+            or "without complication" in title
+            or "uncomplicated" in title
+            or cand.code.endswith("9")
+        )
         better = [
             o
             for o in cands
@@ -152,13 +158,17 @@ def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidat
 _SYMPTOM_SYSTEMS: tuple[tuple[str, str, str], ...] = (
     ("R00", "R09", "IJ"),  # circulatory and respiratory
     ("R10", "R19", "K"),  # digestive and abdomen
-    ("R20", "R23", "L"),  # skin
-    ("R25", "R29", "GM"),  # nervous and musculoskeletal
+    ("R20", "R23", "LS"),  # skin (and the skin over an injury)
+    ("R25", "R29", "GMS"),  # nervous and musculoskeletal (falls, deformity with injuries)
     ("R30", "R39", "N"),  # urinary
     ("R40", "R46", "FG"),  # cognition, perception, emotional state
     ("R47", "R49", "GF"),  # speech and voice
     ("R50", "R50", "AB"),  # fever -> infections
+    ("R52", "R52", "SMKN"),  # pain, unspecified -> the painful condition
+    ("R60", "R60", "ISN"),  # edema / swelling -> heart failure, injury, kidney disease
 )
+# Pain in a joint or limb (M25.5-, M79.6-) is integral to an injury of that limb.
+_LIMB_PAIN = ("M255", "M796")
 
 
 def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
@@ -166,6 +176,11 @@ def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Can
     definitive = [c for c in cands if not c.code.startswith("R") and not c.code.startswith("Z")]
     out: list[Candidate] = []
     for cand in cands:
+        if cand.code.startswith(_LIMB_PAIN):
+            owner = next((d for d in definitive if d.code[0] == "S"), None)
+            if owner is not None:
+                owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
+                continue
         if cand.code.startswith("R"):
             cat = cand.code[:3]
             systems = next((s for lo, hi, s in _SYMPTOM_SYSTEMS if lo <= cat <= hi), "")

@@ -18,9 +18,11 @@ from medcoder.coding.text import content_tokens
 if TYPE_CHECKING:
     from medcoder.coding.tabular_facts import TabularFacts
 
-__all__ = ["Completion", "CodeCompleter", "encounter_character"]
+__all__ = ["CodeCompleter", "Completion", "encounter_character", "encounter_cues"]
 
 _LATERALITY = {"right", "left", "bilateral"}
+# Title words that distinguish siblings without being documentation a note would state.
+_GENERIC_TITLE_WORDS = frozenset({"uncomplicated", "complication", "other", "specified", "type"})
 _UNSPECIFIED_SIDE = re.compile(
     r"unspecified (side|arm|leg|hand|foot|eye|ear|knee|hip|shoulder|elbow|wrist|ankle|"
     r"thigh|lower leg|upper arm|forearm|finger|toe|breast|kidney|lung|ovary|femur|humerus|"
@@ -38,6 +40,30 @@ class Completion:
     query: str | None = None
 
 
+_SUBSEQUENT = re.compile(
+    r"\b(subsequent encounter|routine healing|healing (well|as expected|fracture)|"
+    r"(here|returns?|seen|presents?) (today )?for (a )?(follow[- ]?up|recheck|cast check)|"
+    r"follow[- ]?up (visit|exam|evaluation) (of|for)|cast check|post[- ]?op(erative)? visit|"
+    r"suture removal)\b",
+    re.IGNORECASE,
+)
+_SEQUELA = re.compile(r"\b(sequela|sequelae|late effect|residual of|scar from|healed)\b", re.I)
+
+
+def encounter_cues(text: str) -> frozenset[str]:
+    """Markers for the encounter type read from the whole note ("@subsequent", "@sequela").
+
+    Only phrases that describe *this* encounter count: a plan's "follow up in 2 weeks" is about a
+    future visit and does not make today's visit a subsequent encounter.
+    """
+    cues = set()
+    if _SUBSEQUENT.search(text):
+        cues.add("@subsequent")
+    if _SEQUELA.search(text):
+        cues.add("@sequela")
+    return frozenset(cues)
+
+
 def encounter_character(meanings: dict[str, str], words: Collection[str]) -> tuple[str, str]:
     """The 7th character the encounter supports, with the reason.
 
@@ -49,12 +75,11 @@ def encounter_character(meanings: dict[str, str], words: Collection[str]) -> tup
     def pick(*chars: str) -> str | None:
         return next((c for c in chars if c in meanings), None)
 
-    if {"sequela", "sequelae"} & set(words) or {"late", "effect"} <= set(words):
+    if "@sequela" in words:
         char = pick("S")
         if char:
             return char, "sequela documented"
-    subsequent = {"subsequent", "follow", "followup", "healing", "recheck"} & set(words)
-    if subsequent:
+    if "@subsequent" in words:
         if "nonunion" in words and pick("K"):
             return "K", "nonunion documented"
         if "malunion" in words and pick("P"):
@@ -97,6 +122,11 @@ class CodeCompleter:
             if leaves:
                 current, why, query = self._best_leaf(leaves, sentence_words)
                 steps.append(why)
+        elif "unspecified" in self.icd.title(current).lower():
+            refined = self._refine(current, sentence_words)
+            if refined is not None:
+                current, why = refined
+                steps.append(why)
         meanings = self.icd.seventh_characters(current)
         if meanings and len(current) < 7:
             char, why = encounter_character(meanings, note_words)
@@ -105,6 +135,25 @@ class CodeCompleter:
         if not self.icd.is_billable(current):
             return None
         return Completion(code=current, steps=tuple(steps), query=query)
+
+    def _refine(self, code: str, words: Collection[str]) -> tuple[str, str] | None:
+        """An *unspecified* code becomes a sibling whose distinguishing words the note says.
+
+        F17.200 (nicotine dependence, unspecified) -> F17.210 when the sentence says
+        "cigarettes"; only siblings under the same 4-character subcategory are considered.
+        """
+        own = set(content_tokens(self.icd.title(code)))
+        best: tuple[int, str] | None = None
+        for leaf in self.icd.leaves(code[:4]):
+            if leaf == code or len(leaf) != len(code):
+                continue
+            extra = set(content_tokens(self.icd.title(leaf))) - own - _GENERIC_TITLE_WORDS
+            if extra and extra <= set(words) and (best is None or len(extra) > best[0]):
+                best = (len(extra), leaf)
+        if best is None:
+            return None
+        leaf = best[1]
+        return leaf, f"documented specificity: {self.icd.title(leaf)}"
 
     def _best_leaf(self, leaves: list[str], words: Collection[str]) -> tuple[str, str, str | None]:
         scored: list[tuple[float, int, str]] = []
