@@ -47,7 +47,12 @@ from medcoder.coding.model.features import (  # noqa: E402
     extract_ngrams,
     tfidf,
 )
-from medcoder.coding.model.ranker import ARTEFACT_NAME  # noqa: E402
+from medcoder.coding.model.ranker import (  # noqa: E402
+    ARTEFACT_NAME,
+    CONTEXT_TOPS,
+    STAGE2_FEATURES,
+    candidate_features,
+)
 
 LAMBDAS = (0.01, 0.03, 0.1)
 TOPS = (2, 3, 5, 10, 20)
@@ -171,21 +176,6 @@ def average_precision(scores: np.ndarray, gold: set[int], extra: int) -> float:
     return ap / total
 
 
-def stage2_features(
-    scores: np.ndarray, words: set[str], title_words: list[set[str]], log_count: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    positive = np.flatnonzero(scores > 0)
-    order = positive[np.argsort(-scores[positive], kind="stable")][:CANDIDATES]
-    overlap = np.array(
-        [
-            len(title_words[j] & words) / len(title_words[j]) if title_words[j] else 0.0
-            for j in order
-        ]
-    )
-    s, lc = scores[order], log_count[order]
-    return order, np.column_stack([s, lc, overlap, s * lc]).reshape(-1, 4)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", type=Path, help="CodiEsp train folder (text_en/, goldD.tsv)")
@@ -229,13 +219,14 @@ def main() -> None:
 
     # Out-of-fold ridge scores for every (lambda, top).
     folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(docs))
-    oof = {(lam, top): np.zeros_like(y) for lam in LAMBDAS for top in TOPS}
+    tops = sorted(set(TOPS) | set(CONTEXT_TOPS))
+    oof = {(lam, top): np.zeros_like(y) for lam in LAMBDAS for top in tops}
     for tr, te in folds:
         vocab, idf = vectorise(grams, list(tr))
         x_tr, x_te = matrix(ngrams, list(tr), vocab, idf), matrix(ngrams, list(te), vocab, idf)
         for lam in LAMBDAS:
             w = ridge(x_tr, y[tr], lam)
-            for top in TOPS:
+            for top in tops:
                 oof[lam, top][te] = np.asarray(x_te @ truncate(w, top))
     cv = {
         key: float(
@@ -244,37 +235,53 @@ def main() -> None:
             )
         )
         for key, s in oof.items()
+        if key[1] in TOPS
     }
     for (lam, top), m in sorted(cv.items()):
         say(f"  cv lambda={lam:<5} top={top:<3} MAP={m:.4f}")
     lam, top = max(cv, key=lambda k: (cv[k], -k[1]))
     say(f"chosen lambda={lam} top={top} (cv MAP {cv[lam, top]:.4f})")
 
-    # Calibrator on the out-of-fold candidates.
-    title_words = [content_words(titles.get(c, "")) - TITLE_NOISE for c in codes]
+    # Calibrator on the out-of-fold candidates (the same features the ranker computes).
+    title_words = [frozenset(content_words(titles.get(c, "")) - TITLE_NOISE) for c in codes]
     log_count = np.log1p(count)
+    no_cap = np.full(3, np.inf)
     feats, target = [], []
     for i in range(len(docs)):
-        order, f = stage2_features(
-            oof[lam, top][i], content_words(texts[i]), title_words, log_count
+        scores = [oof[lam, t][i] for t in (top, *CONTEXT_TOPS)]
+        order, f = candidate_features(
+            scores, log_count, title_words, content_words(texts[i]), no_cap
         )
         feats.append(f)
         target.extend(int(j) in gold_idx[i] for j in order)
-    calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(np.vstack(feats), target)
+    x2 = np.vstack(feats)
+    calibrator = LogisticRegression(C=1.0, max_iter=2000).fit(x2, target)
     # Scores beyond what the calibrator saw (short notes: the L2 norm spreads over few
     # n-grams) are clipped to its range instead of extrapolated to certainty.
-    score_cap = float(np.vstack(feats)[:, 0].max())
+    score_caps = x2[:, [0, 4, 5]].max(axis=0)
+    coef = dict(zip(STAGE2_FEATURES, np.round(calibrator.coef_[0], 3).tolist(), strict=True))
     say(
-        f"calibrator on {len(target)} candidates ({sum(target)} gold): "
-        f"coef={np.round(calibrator.coef_[0], 3).tolist()} "
+        f"calibrator on {len(target)} candidates ({sum(target)} gold): coef={coef} "
         f"intercept={calibrator.intercept_[0]:.3f}"
     )
 
     # Final model on all of train.
     vocab, idf = vectorise(grams, list(range(len(docs))))
-    w = truncate(ridge(matrix(ngrams, list(range(len(docs))), vocab, idf), y, lam), top)
-    csr = sp.csr_matrix(w.astype(np.float32))
-    csr.eliminate_zeros()
+    w = ridge(matrix(ngrams, list(range(len(docs))), vocab, idf), y, lam)
+    # Each code keeps its CONTEXT_TOPS[-1] strongest weights with their rank, so the ranker
+    # can sum the top-`top` core and the wider context scores from one table.
+    keep = np.argsort(-np.abs(w), axis=0, kind="stable")[: CONTEXT_TOPS[-1]]
+    cols = np.broadcast_to(np.arange(w.shape[1]), keep.shape)
+    ranks = np.broadcast_to(np.arange(keep.shape[0])[:, None], keep.shape)
+    vals = w[keep, cols]
+    nz = vals != 0
+    csr = sp.csr_matrix((vals[nz].astype(np.float32), (keep[nz], cols[nz])), shape=w.shape)
+    rank_csr = sp.csr_matrix(
+        ((ranks[nz] + 1).astype(np.float64), (keep[nz], cols[nz])), shape=w.shape
+    )
+    csr.sort_indices()
+    rank_csr.sort_indices()
+    assert np.array_equal(csr.indices, rank_csr.indices)
     meta = {
         "feature_version": FEATURE_VERSION,
         "trained_on": "CodiEsp train (goldD.tsv), English text",
@@ -284,8 +291,9 @@ def main() -> None:
         "top_weights_per_code": top,
         "min_df": MIN_DF,
         "cv_map": round(cv[lam, top], 4),
-        "score_cap": score_cap,
-        "stage2_features": ["ridge_score", "log1p_train_count", "title_overlap", "score_x_count"],
+        "context_tops": list(CONTEXT_TOPS),
+        "score_caps": score_caps.tolist(),
+        "stage2_features": list(STAGE2_FEATURES),
         "code_set": "ICD-10-CM FY2026 April",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +309,7 @@ def main() -> None:
             w_ptr=csr.indptr.astype(np.int32),
             w_code=csr.indices.astype(np.int32),
             w_val=csr.data.astype(np.float32),
+            w_rank=(rank_csr.data - 1).astype(np.uint8),
             stage2_coef=calibrator.coef_[0].astype(np.float64),
             stage2_intercept=np.array(calibrator.intercept_[0]),
         )

@@ -105,7 +105,7 @@ class TestRank:
         assert len(ranker.rank(note, top=3)) == 3
         assert ranker.rank(note, top=0) == []
 
-    @pytest.mark.parametrize("text", ["", "   \n\t", "qqqq zzzz", "12 .. ;"])
+    @pytest.mark.parametrize("text", ["", "   \n\t", "qqqq zzzz", ".. ; ()"])
     def test_nothing_to_go_on_gives_nothing(self, ranker: LearnedRanker, text: str) -> None:
         assert ranker.rank(text) == []
 

@@ -7,9 +7,11 @@ Two stages, both linear, both evaluated with numpy alone:
    notes, truncated to its few strongest n-grams — the truncation is what makes it work on 500
    notes, it keeps "brucellosis" for A23.9 and drops the noise. Score = dot product, clipped
    to the range seen in training.
-2. **Calibration.** A logistic regression over (ridge score, log training frequency of the code,
-   share of the code title's words found in the note, their product), fitted on out-of-fold
-   scores, turns the score into a probability that the code is in the gold set.
+2. **Calibration.** A logistic regression turns each candidate's evidence into a probability
+   that a coder assigned the code: the core score, the wider scores over the code's 20 and 100
+   strongest n-grams (context that agrees), log training frequency of the code, the share of
+   the code title's words found in the note, and the candidate's position
+   (:data:`STAGE2_FEATURES`). It is fitted on out-of-fold scores of the training notes.
 
 Only valid FY2026 ICD-10-CM leaf codes are in the model (gold codes of other shapes were mapped or
 dropped at training time). Example::
@@ -23,6 +25,7 @@ dropped at training time). Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,16 +37,39 @@ import numpy.typing as npt
 from medcoder.coding.model.features import (
     FEATURE_VERSION,
     Ngram,
-    content_words,
     extract_ngrams,
     tfidf,
 )
 from medcoder.errors import DataFileError, InputError
 
-__all__ = ["ARTEFACT_NAME", "LearnedRanker", "NgramEvidence", "RankedCode"]
+__all__ = [
+    "ARTEFACT_NAME",
+    "CONTEXT_TOPS",
+    "STAGE2_FEATURES",
+    "LearnedRanker",
+    "NgramEvidence",
+    "RankedCode",
+    "candidate_features",
+]
 
 #: File name of the packaged artefact under ``medcoder/coding/model/resources/``.
 ARTEFACT_NAME = "codiesp_ranker.npz"
+
+#: Besides its few core n-grams, each code has wider ridge scores over its 20 and 100 strongest
+#: weights: too noisy to rank with, they tell the calibrator how much context agrees.
+CONTEXT_TOPS = (20, 100)
+
+#: Inputs of the calibrator, in order (see :func:`candidate_features`).
+STAGE2_FEATURES = (
+    "core_score",
+    "log1p_train_count",
+    "title_overlap",
+    "core_x_count",
+    "score_top20",
+    "score_top100",
+    "title_complete",
+    "log1p_position",
+)
 
 # Stage-1 candidates passed to the calibrator; more would only add near-zero probabilities.
 _CANDIDATES = 60
@@ -75,6 +101,60 @@ class RankedCode:
     evidence: tuple[NgramEvidence, ...]
 
 
+def candidate_features(
+    scores: Sequence[_FloatArray],
+    log_count: _FloatArray,
+    title_words: Sequence[frozenset[str]],
+    words: set[str],
+    caps: _FloatArray,
+) -> tuple[_IntArray, _FloatArray]:
+    """Pick a note's candidate codes and compute the calibrator's inputs for them.
+
+    Shared by training and inference so both see the same features.
+
+    Args:
+        scores: per-code ridge scores of the core model and of each of :data:`CONTEXT_TOPS`.
+        log_count: ``log1p`` of each code's number of training notes.
+        title_words: content words of each code's title.
+        words: content words of the note.
+        caps: the largest score of each model seen in training (scores are clipped to it).
+
+    Returns:
+        Candidate code columns (best core score first, the top-20 score breaking ties) and
+        one row of :data:`STAGE2_FEATURES` per candidate.
+    """
+    core, wide, broad = (np.minimum(s, cap) for s, cap in zip(scores, caps, strict=True))
+    base = np.maximum(core, 0.0) + 1e-3 * np.maximum(wide, 0.0)
+    positive = np.flatnonzero(base > 0.0)
+    order = positive[np.argsort(-base[positive], kind="stable")][:_CANDIDATES]
+    overlap = np.array(
+        [
+            len(title_words[j] & words) / len(title_words[j]) if title_words[j] else 0.0
+            for j in order.tolist()
+        ],
+        dtype=np.float64,
+    )
+    s, lc = core[order], log_count[order]
+    rows = np.column_stack(
+        [
+            s,
+            lc,
+            overlap,
+            s * lc,
+            wide[order],
+            broad[order],
+            (overlap == 1.0) * 1.0,
+            np.log1p(np.arange(order.size, dtype=np.float64)),
+        ]
+    )
+    return order, rows.reshape(-1, len(STAGE2_FEATURES))
+
+
+def _unigrams(grams: Sequence[Ngram]) -> set[str]:
+    # The same set as features.content_words(text), without tokenising the note again.
+    return {g.text for g in grams if " " not in g.text}
+
+
 def _default_artefact() -> IO[bytes]:
     return resources.files("medcoder.coding.model").joinpath("resources", ARTEFACT_NAME).open("rb")
 
@@ -100,7 +180,9 @@ class LearnedRanker:
         self._w_val: _FloatArray = arrays["w_val"].astype(np.float64)
         self._coef: _FloatArray = arrays["stage2_coef"].astype(np.float64)
         self._intercept = float(arrays["stage2_intercept"])
-        self._score_cap = float(meta["score_cap"])
+        self._w_rank: _IntArray = arrays["w_rank"].astype(np.int64)
+        self._core_top = int(meta["top_weights_per_code"])
+        self._caps: _FloatArray = np.array(meta["score_caps"], dtype=np.float64)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> LearnedRanker:
@@ -170,39 +252,47 @@ class LearnedRanker:
         flat = offsets + np.arange(int(lengths.sum()), dtype=np.int64)
         codes = self._w_code[flat]
         contrib = self._w_val[flat] * np.repeat(xs, lengths)
+        rank = self._w_rank[flat]
         features = np.repeat(cols, lengths)
-        scores = np.bincount(codes, weights=contrib, minlength=len(self._codes))
-
-        positive = np.flatnonzero(scores > 0.0)
-        order = positive[np.argsort(-scores[positive], kind="stable")][:_CANDIDATES]
+        n = len(self._codes)
+        scores = [
+            np.bincount(codes, weights=np.where(rank < top_k, contrib, 0.0), minlength=n).astype(
+                np.float64, copy=False
+            )
+            for top_k in (self._core_top, *CONTEXT_TOPS)
+        ]
+        order, rows = candidate_features(
+            scores, self._log_count, self._title_words, _unigrams(grams), self._caps
+        )
         if order.size == 0:
             return []
-        words = content_words(text)
-        overlap = np.array(
-            [
-                len(self._title_words[j] & words) / len(self._title_words[j])
-                if self._title_words[j]
-                else 0.0
-                for j in order.tolist()
-            ]
-        )
-        s, lc = np.minimum(scores[order], self._score_cap), self._log_count[order]
-        z = np.column_stack([s, lc, overlap, s * lc]) @ self._coef + self._intercept
-        probs = 1.0 / (1.0 + np.exp(-z))
+        probs = 1.0 / (1.0 + np.exp(-(rows @ self._coef + self._intercept)))
         best = np.argsort(-probs, kind="stable")[:top]
+        chosen = order[best]
+        evidence = self._evidence(chosen, codes, contrib, rank, features, grams)
+        return [
+            RankedCode(self._codes[j], min(1.0, max(0.0, float(p))), evidence.get(j, ()))
+            for j, p in zip(chosen.tolist(), probs[best].tolist(), strict=True)
+        ]
 
-        first: dict[str, Ngram] = {}
-        for gram in grams:
-            first.setdefault(gram.text, gram)
-        result = []
-        for k in best.tolist():
-            j = int(order[k])
-            mask = (codes == j) & (contrib > 0.0)
-            picked = features[mask][np.argsort(-contrib[mask], kind="stable")][:_EVIDENCE_PER_CODE]
-            evidence = tuple(
-                NgramEvidence(first[t].start, first[t].end, t)
-                for t in (self._vocab[f] for f in picked.tolist())
-            )
-            score = float(probs[k])
-            result.append(RankedCode(self._codes[j], min(1.0, max(0.0, score)), evidence))
-        return result
+    def _evidence(
+        self,
+        chosen: _IntArray,
+        codes: _IntArray,
+        contrib: _FloatArray,
+        rank: _IntArray,
+        features: _IntArray,
+        grams: Sequence[Ngram],
+    ) -> dict[int, tuple[NgramEvidence, ...]]:
+        """Per chosen code, the note's n-grams among its 20 strongest, biggest push first."""
+        keep = np.flatnonzero((contrib > 0.0) & (rank < CONTEXT_TOPS[0]) & np.isin(codes, chosen))
+        # Sorted by code, then by falling contribution: one pass groups them.
+        keep = keep[np.lexsort((-contrib[keep], codes[keep]))]
+        first = {gram.text: gram for gram in reversed(grams)}
+        found: dict[int, list[NgramEvidence]] = {}
+        for j, f in zip(codes[keep].tolist(), features[keep].tolist(), strict=True):
+            spans = found.setdefault(j, [])
+            if len(spans) < _EVIDENCE_PER_CODE:
+                gram = first[self._vocab[f]]
+                spans.append(NgramEvidence(gram.start, gram.end, gram.text))
+        return {j: tuple(spans) for j, spans in found.items()}
