@@ -5,8 +5,8 @@ Two stages, both linear, both evaluated with numpy alone:
 1. **Keyword ridge.** The note becomes a sublinear TF-IDF vector of words and word pairs
    (:mod:`.features`); each code has a ridge-regression weight vector learned on the training
    notes, truncated to its few strongest n-grams — the truncation is what makes it work on 500
-   notes, it keeps "brucellosis" for A23.9 and drops the noise. Score = dot product, clipped
-   to the range seen in training.
+   notes: it keeps "brucella" for A23.9 and drops the noise. Score = dot product, clipped to
+   the range seen in training.
 2. **Calibration.** A logistic regression turns each candidate's evidence into a probability
    that a coder assigned the code: the core score, the wider scores over the code's 20 and 100
    strongest n-grams (context that agrees), log training frequency of the code, the share of
@@ -216,7 +216,10 @@ class LearnedRanker:
                 f"this code extracts v{FEATURE_VERSION}: retrain it",
                 path=where,
             )
-        return cls(arrays, meta)
+        try:
+            return cls(arrays, meta)
+        except KeyError as exc:
+            raise DataFileError(f"the ranker artefact lacks {exc}", path=where) from exc
 
     @property
     def codes(self) -> tuple[str, ...]:
