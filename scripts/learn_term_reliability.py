@@ -42,7 +42,7 @@ def main() -> None:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     files = sorted(args.texts.glob("*.txt"))
     with KnowledgeBase.open() as kb:
-        coder = DiagnosisCoder(kb, CodingConfig(calibrate=False, min_score=0.0))
+        coder = DiagnosisCoder(kb, CodingConfig(calibrate=False, use_model=False, min_score=0.0))
         for path in files:
             result = coder.code(read_document(path.read_bytes(), source=path.stem))
             for dx in result.diagnoses:

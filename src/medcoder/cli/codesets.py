@@ -8,7 +8,9 @@ import typer
 
 from medcoder.cli._common import fail, open_kb, parse_date
 from medcoder.cli._output import console, print_json, render
+from medcoder.cli._views import code_info_view
 from medcoder.codesets import KnowledgeBase
+from medcoder.codesets.icd10cm.models import CodeInfo
 from medcoder.codesets.systems import SystemName, candidate_systems
 from medcoder.errors import CodeError, NoReleaseError, TermNotFoundError, UnknownCodeError
 
@@ -87,6 +89,8 @@ def lookup(
             fail(str(exc))
         if as_json:
             print_json({"system": found_system.value, "result": info})
+        elif isinstance(info, CodeInfo):
+            console.print(code_info_view(info))
         else:
             console.print(render(info, title=f"{found_system.value} {code}"))
 

@@ -29,7 +29,9 @@ from medcoder.coding.drugs import LongTermDrugs
 from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
 from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
 from medcoder.coding.mentions import Mention, prune_overlaps
+from medcoder.coding.model import LearnedRanker
 from medcoder.coding.result import (
+    ASSIGNED_THRESHOLD,
     CodeSuggestion,
     CodingResult,
     DocumentationQuery,
@@ -41,6 +43,7 @@ from medcoder.coding.rules import (
     Candidate,
     Rule,
     RuleContext,
+    demote,
     drop_integral_symptoms,
     drop_less_specific,
     hypertension_presumption,
@@ -49,7 +52,7 @@ from medcoder.coding.rules import (
 )
 from medcoder.coding.specificity import CodeCompleter, encounter_cues
 from medcoder.coding.tabular_facts import TabularFacts
-from medcoder.coding.text import STOPWORDS, Token
+from medcoder.coding.text import STOPWORDS, Token, content_tokens, norm_token
 from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
 from medcoder.notes.model import Note
 
@@ -84,6 +87,9 @@ _INPATIENT_ORDER = (
     "reason_for_visit",
     "history_of_present_illness",
 )
+# The learned ranker's proposals considered, and the lowest probability kept.
+_MODEL_TOP = 30
+_MODEL_FLOOR = 0.05
 _FIRST_LISTED_Z = ("Z00", "Z01", "Z02", "Z08", "Z09", "Z11", "Z12", "Z13", "Z23", "Z51")
 # Sections whose words are not conditions of the patient (drug names, allergens).
 _NO_CONDITIONS_SECTIONS = frozenset({"allergies", "medications"})
@@ -102,11 +108,15 @@ class CodingConfig:
         min_score: suggestions below this are not returned.
         calibrate: blend each Index walk's prior score with its precision on coded training
             notes (:mod:`medcoder.coding.calibration`).
+        use_model: combine the learned ranker (:mod:`medcoder.coding.model`) with the Index
+            walks: agreement raises a code's score, and codes only the model proposes are
+            added with its evidence (never when that evidence is negated).
         rules: rule names to run, in order (all by default).
     """
 
     min_score: float = 0.1
     calibrate: bool = True
+    use_model: bool = True
     rules: tuple[str, ...] = (
         "hypertension_presumption",
         "drop_less_specific",
@@ -151,6 +161,8 @@ class DiagnosisCoder:
         self.icd = TabularFacts(kb.icd10cm)
         self.completer = CodeCompleter(self.icd)
         self.drugs = LongTermDrugs.load()
+        self.ranker = LearnedRanker.load() if self.config.use_model else None
+        self._code_words: dict[str, set[str]] = {}
         self.reliability = TermReliability.load() if self.config.calibrate else TermReliability({})
         self._history_roots = {
             kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
@@ -170,6 +182,8 @@ class DiagnosisCoder:
         cands = self._candidates(note, mentions, note_words, ctx)
         cands = self._link_with(cands, note_words)
         cands.extend(self._drug_therapy(note))
+        if self.ranker is not None:
+            cands = self._with_model(cands, note)
         for name in self.config.rules:
             cands = _RULES[name](cands, ctx)
         cands = self._sequence(cands, note)
@@ -364,7 +378,12 @@ class DiagnosisCoder:
             if with_node is None:
                 continue
             for other in cands:
-                if other is cand or not other.words or other.code[:3] == cand.code[:3]:
+                if (
+                    other is cand
+                    or not other.words
+                    or other.code[:3] == cand.code[:3]
+                    or other.score < ASSIGNED_THRESHOLD
+                ):
                     continue
                 words = sorted(other.words)
                 positions = {w: [k] for k, w in enumerate(words)}
@@ -398,6 +417,71 @@ class DiagnosisCoder:
             else:
                 merged[cand.code] = cand
         return list(merged.values())
+
+    def _with_model(self, cands: list[Candidate], note: Note) -> list[Candidate]:
+        """Combine the learned ranker's probabilities with the Index walks (noisy-or)."""
+        assert self.ranker is not None
+        ranked = [r for r in self.ranker.rank(note.text, top=_MODEL_TOP) if r.score >= _MODEL_FLOOR]
+        by_code = {c.code: c for c in cands}
+        fresh: list[tuple[Candidate, tuple[int, int]]] = []
+        for r in ranked:
+            code = r.code.replace(".", "")
+            if not self.icd.is_billable(code):
+                continue
+            words = ", ".join(f"'{e.ngram}'" for e in r.evidence[:3])
+            existing = by_code.get(code)
+            if existing is not None:
+                existing.score = round(1 - (1 - existing.score) * (1 - r.score), 4)
+                existing.rules.append(f"learned ranker agrees (p={r.score:.2f}: {words})")
+                continue
+            if not r.evidence:
+                continue
+            evidence = [
+                Evidence(e.start, e.end, note.text[e.start : e.end], note.section_at(e.start).name)
+                for e in r.evidence
+            ]
+            named = self._names_condition(code, [e.ngram for e in r.evidence])
+            cand = Candidate(
+                code=code,
+                score=round(r.score, 4),
+                rationale=f"learned ranker (CodiEsp train), p={r.score:.2f} from {words}"
+                f" -> {self.icd.format(code)}",
+                evidence=evidence,
+                origin=Origin.MODEL,
+                first_offset=evidence[0].start,
+                section=evidence[0].section,
+            )
+            if not named:
+                demote(cand, "the model's evidence does not name the condition")
+            fresh.append((cand, (evidence[0].start, evidence[0].end)))
+        if fresh:
+            statuses = assert_spans(note, [span for _, span in fresh])
+            for (cand, _), status in zip(fresh, statuses, strict=True):
+                if status.status in (Assertion.NEGATED, Assertion.HYPOTHETICAL):
+                    continue
+                if (
+                    status.status is Assertion.POSSIBLE
+                    and note.document.setting is Setting.OUTPATIENT
+                ):
+                    continue
+                cands.append(cand)
+        return cands
+
+    def _names_condition(self, code: str, ngrams: list[str]) -> bool:
+        """True when some evidence word is a word of the code's title or Index entries.
+
+        The learned ranker also learns correlations (diabetes notes often code hypertension);
+        a code is only assigned from words that name the condition itself.
+        """
+        words = {norm_token(w) for g in ngrams for w in g.split()} - STOPWORDS
+        if not words:
+            return False
+        vocabulary = self._code_words.get(code)
+        if vocabulary is None:
+            vocabulary = set(content_tokens(self.icd.title(code)))
+            vocabulary |= self.lexicon.words_for_code(code)
+            self._code_words[code] = vocabulary
+        return bool(words & vocabulary)
 
     def _drug_therapy(self, note: Note) -> list[Candidate]:
         """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""
@@ -450,7 +534,7 @@ class DiagnosisCoder:
             _INPATIENT_ORDER if note.document.setting is Setting.INPATIENT else _OUTPATIENT_ORDER
         )
 
-        def key(c: Candidate) -> tuple[int, int, int]:
+        def key(c: Candidate) -> tuple[int, int, float, int]:
             ranks = [
                 (order.index(e.section) if e.section in order else len(order), e.start)
                 for e in c.evidence
@@ -458,10 +542,13 @@ class DiagnosisCoder:
             rank, start = min(ranks)
             # Encounter-reason Z codes (Z00-Z13 examinations and screening, Z23 vaccination)
             # are first-listed; history and status Z codes go last.
+            suggestion = 0 if c.score >= ASSIGNED_THRESHOLD else 1
+            if suggestion:  # suggestions for review follow every assigned code, best first
+                return (suggestion, 0, -c.score, start)
             if c.code.startswith(_FIRST_LISTED_Z):
-                return (-1, rank, start)
+                return (0, -1, rank, start)
             z_last = 1 if c.code.startswith("Z") else 0
-            return (z_last, rank, start)
+            return (0, z_last, rank, start)
 
         ordered = sorted(cands, key=key)
         if ordered:

@@ -101,6 +101,7 @@ class IndexLexicon:
         self.nodes = nodes
         self.heads = heads  # head word -> main terms matched from free text
         self.mains = mains  # first word -> every main term (for following cross-references)
+        self._by_code: dict[str, list[int]] | None = None
 
     @classmethod
     def from_connection(cls, con: sqlite3.Connection, release_id: str) -> IndexLexicon:
@@ -148,6 +149,23 @@ class IndexLexicon:
                         continue
                     heads.setdefault(alt[0], []).append((node_id, alt))
         return cls(nodes, heads, mains)
+
+    def words_for_code(self, code: str) -> set[str]:
+        """Words of every Index entry (and its ancestors) that leads to ``code`` (undotted)."""
+        if self._by_code is None:
+            by_code: dict[str, list[int]] = {}
+            for node in self.nodes.values():
+                if node.code:
+                    by_code.setdefault(node.code.rstrip("-"), []).append(node.id)
+            self._by_code = by_code
+        words: set[str] = set()
+        for node_id in self._by_code.get(code, ()):
+            node: IndexNode | None = self.nodes[node_id]
+            while node is not None:
+                for alternative in node.alternatives:
+                    words.update(alternative)
+                node = self.nodes.get(node.parent) if node.parent is not None else None
+        return words
 
     def find_path(self, path: str) -> IndexNode | None:
         """Resolve a ``see`` target such as "Diabetes, by type, with neuropathy" (best effort)."""

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from medcoder.coding.result import DocumentationQuery, Evidence, Origin
+from medcoder.coding.result import ASSIGNED_THRESHOLD, DocumentationQuery, Evidence, Origin
 
 if TYPE_CHECKING:
     from medcoder.coding.tabular_facts import TabularFacts
 
 __all__ = [
     "CHRONIC_CATEGORIES",
+    "DEMOTED_CEILING",
     "Candidate",
     "RuleContext",
     "drop_integral_symptoms",
+    "demote",
     "drop_less_specific",
     "hypertension_presumption",
     "resolve_excludes1",
@@ -61,6 +63,16 @@ CHRONIC_CATEGORIES = (
 ).split()
 
 
+#: A code a rule says must not be billed stays as a suggestion for review below this score.
+DEMOTED_CEILING = 0.45
+
+
+def demote(cand: Candidate, reason: str) -> None:
+    """Keep ``cand`` as a reviewable suggestion, never assigned, saying why."""
+    cand.score = round(min(cand.score * 0.5, DEMOTED_CEILING), 4)
+    cand.rules.append(f"not assigned: {reason}")
+
+
 def _merge(into: Candidate, other: Candidate) -> None:
     into.evidence.extend(e for e in other.evidence if e not in into.evidence)
     into.score = max(into.score, other.score)
@@ -69,8 +81,8 @@ def _merge(into: Candidate, other: Candidate) -> None:
 
 def hypertension_presumption(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
     """I.C.9.a: hypertension with heart failure and/or CKD is presumed linked (I11/I12/I13)."""
-    codes = {c.code for c in cands}
-    htn = [c for c in cands if c.code == "I10"]
+    codes = {c.code for c in cands if c.score >= ASSIGNED_THRESHOLD}
+    htn = [c for c in cands if c.code == "I10" and c.score >= ASSIGNED_THRESHOLD]
     if not htn:
         return cands
     ckd = sorted(c for c in codes if c.startswith("N18"))
@@ -124,6 +136,7 @@ def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candida
             and o.code[:3] == cand.code[:3]
             and o.code != cand.code
             and "unspecified" not in ctx.icd.title(o.code).lower()
+            and o.score >= ASSIGNED_THRESHOLD
         ]
         if vague and better:
             _merge(better[0], cand)
@@ -145,12 +158,13 @@ def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidat
             loser = j if (a.score, -a.first_offset) >= (b.score, -b.first_offset) else i
             winner = i if loser == j else j
             dropped.add(loser)
+            demote(cands[loser], f"Excludes1 of {ctx.icd.format(cands[winner].code)}")
             cands[winner].rules.append(
                 f"excludes1: {ctx.icd.format(cands[loser].code)} not coded with it"
             )
             if loser == i:
                 break
-    return [c for k, c in enumerate(cands) if k not in dropped]
+    return cands
 
 
 # R-code blocks (signs and symptoms) and the chapters whose diagnoses they are integral to
@@ -176,26 +190,26 @@ def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Can
     definitive = [c for c in cands if not c.code.startswith("R") and not c.code.startswith("Z")]
     out: list[Candidate] = []
     for cand in cands:
+        owner = None
         if cand.code.startswith(_LIMB_PAIN):
             owner = next((d for d in definitive if d.code[0] == "S"), None)
-            if owner is not None:
-                owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
-                continue
-        if cand.code.startswith("R"):
+        elif cand.code.startswith("R"):
             cat = cand.code[:3]
             systems = next((s for lo, hi, s in _SYMPTOM_SYSTEMS if lo <= cat <= hi), "")
             owner = next((d for d in definitive if d.code[0] in systems), None)
-            if owner is not None:
-                owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
-                continue
+        if owner is not None and owner.score >= 0.5:
+            owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
+            demote(cand, f"symptom integral to {ctx.icd.format(owner.code)} (I.B.5)")
         out.append(cand)
     return out
 
 
 def use_additional_queries(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
     """A 'use additional code' note that no coded code satisfies becomes a coder query."""
-    codes = [c.code for c in cands]
+    codes = [c.code for c in cands if c.score >= ASSIGNED_THRESHOLD]
     for cand in cands:
+        if cand.score < ASSIGNED_THRESHOLD:
+            continue
         for ranges in ctx.icd.use_additional_refs(cand.code):
             if not any(ctx.icd.satisfies(code, ranges) for code in codes):
                 wanted = ", ".join(a if a == b else f"{a}-{b}" for a, b in ranges)
