@@ -97,6 +97,9 @@ _ON_DRUG = re.compile(
     r"\b(on|takes|taking|continues?|continued|daily|bid|tid|qhs|qd|chronic|long[- ]term|home)\b",
     re.IGNORECASE,
 )
+_PAST_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
+_STATUS_CUE = re.compile(r"s/p|status|post", re.IGNORECASE)
+_STATUS_CUE_TEXT = re.compile(r"\b(s/p|status post|status-post|post)\b", re.IGNORECASE)
 _HISTORY_PATHS = {Assertion.HISTORICAL: "History, personal", Assertion.FAMILY: "History, family"}
 
 
@@ -135,6 +138,20 @@ _RULES: dict[str, Rule] = {
 }
 
 
+def _section_assertion(status: Assertion, mention: Mention) -> Assertion:
+    """A past-history section makes an acute condition historical (chronic ones stay current).
+
+    "PMH: TIA (2021), DVT (2019)" lists past events; "PMH: HTN, T2DM" lists conditions the
+    patient still has, which a coder codes as current.
+    """
+    if status is not Assertion.PRESENT or mention.section not in _PAST_SECTIONS:
+        return status
+    code = (mention.match.code or "").replace(".", "")
+    if not code or code[:3] in CHRONIC_CATEGORIES:
+        return status
+    return Assertion.HISTORICAL
+
+
 def _support_score(match: IndexMatch) -> float:
     """Prior confidence of an Index walk from how much of it the note supports."""
     depth = len(match.path) - 1
@@ -164,6 +181,10 @@ class DiagnosisCoder:
         self.ranker = LearnedRanker.load() if self.config.use_model else None
         self._code_words: dict[str, set[str]] = {}
         self.reliability = TermReliability.load() if self.config.calibrate else TermReliability({})
+        self._status_root = self.lexicon.find_path("Status")
+        self._status_roots = [
+            root for root in (self._status_root, self.lexicon.find_path("Presence")) if root
+        ]
         self._history_roots = {
             kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
         }
@@ -182,6 +203,9 @@ class DiagnosisCoder:
         cands = self._candidates(note, mentions, note_words, ctx)
         cands = self._link_with(cands, note_words)
         cands.extend(self._drug_therapy(note))
+        cands.extend(
+            self._status_codes(note, tokens_by_sentence, by_existing={c.code for c in cands})
+        )
         if self.ranker is not None:
             cands = self._with_model(cands, note)
         for name in self.config.rules:
@@ -221,7 +245,12 @@ class DiagnosisCoder:
                 m_start, m_end = min(t.start for t in head), max(t.end for t in head)
                 found.append(
                     Mention(
-                        match=match, start=m_start, end=m_end, sentence_words=words, section=section
+                        match=match,
+                        start=m_start,
+                        end=m_end,
+                        sentence_words=words,
+                        section=section,
+                        tokens=tuple(tokens),
                     )
                 )
                 spans.append((m_start, m_end))
@@ -234,8 +263,9 @@ class DiagnosisCoder:
                     end=m.end,
                     sentence_words=m.sentence_words,
                     section=m.section,
-                    assertion=r.status,
+                    assertion=_section_assertion(r.status, m),
                     cue=r.cue_text,
+                    tokens=m.tokens,
                 )
                 for m, r in zip(found, results, strict=True)
             ]
@@ -248,23 +278,32 @@ class DiagnosisCoder:
         return target.code if target is not None else None
 
     def _history_code(self, mention: Mention) -> tuple[str, str] | None:
-        """Walk "History, personal/family (of)" with the mention's words (Z80-Z87)."""
-        root = self._history_roots.get(mention.assertion)
-        if root is None:
-            return None
-        words = [w for n in mention.match.path for alt in n.alternatives[:1] for w in alt]
-        tokens = [Token(w, i, i + 1) for i, w in enumerate(words)]
-        positions: dict[str, list[int]] = {}
-        for i, t in enumerate(tokens):
-            positions.setdefault(t.norm, []).append(i)
-        # Walk below "personal (of)" / "family (of)" using every word of the condition.
-        score, path, _ = self.matcher._walk(root, positions, list(range(len(tokens))))
-        nodes: list[IndexNode] = [root, *path]
-        code = next((n.code for n in reversed(nodes) if n.code), None)
-        if not path or code is None:
-            return None
-        names = [self.lexicon.nodes[root.parent].term] if root.parent is not None else []
-        return code, "Index: " + ", ".join(names + [n.term for n in nodes])
+        """Walk "History, personal/family (of)" or "Status (post)" as a coder finds Z80-Z99.
+
+        The walk starts at the mention and may use every word of its sentence ("mother had
+        breast cancer" -> History, family, malignant neoplasm, breast -> Z80.3).
+        """
+        roots = []
+        if mention.assertion is Assertion.HISTORICAL and _STATUS_CUE.search(mention.cue):
+            roots.append(self._status_root)
+        roots.append(self._history_roots.get(mention.assertion))
+        tokens = list(mention.tokens)
+        positions = self.matcher.positions(tokens)
+        chain = list(mention.match.token_indexes)
+        best: tuple[int, str, str] | None = None
+        for root in roots:
+            if root is None:
+                continue
+            score, path, _ = self.matcher.walk(root, positions, chain)
+            nodes: list[IndexNode] = [root, *path]
+            code = next((n.code for n in reversed(nodes) if n.code), None)
+            if not path or code is None:
+                continue
+            names = [self.lexicon.nodes[root.parent].term] if root.parent is not None else []
+            rationale = "Index: " + ", ".join(names + [n.term for n in nodes])
+            if best is None or score > best[0]:
+                best = (score, code, rationale)
+        return (best[1], best[2]) if best else None
 
     def _candidates(
         self, note: Note, mentions: list[Mention], note_words: frozenset[str], ctx: RuleContext
@@ -387,7 +426,7 @@ class DiagnosisCoder:
                     continue
                 words = sorted(other.words)
                 positions = {w: [k] for k, w in enumerate(words)}
-                score, path, _ = self.matcher._walk(with_node, positions, list(range(len(words))))
+                score, path, _ = self.matcher.walk(with_node, positions, list(range(len(words))))
                 code = next((n.code for n in reversed(path) if n.code), None)
                 if not path or code is None or score < max(1, len(other.words) - 1):
                     continue
@@ -423,6 +462,9 @@ class DiagnosisCoder:
         assert self.ranker is not None
         ranked = [r for r in self.ranker.rank(note.text, top=_MODEL_TOP) if r.score >= _MODEL_FLOOR]
         by_code = {c.code: c for c in cands}
+        covered = [
+            (e.start, e.end) for c in cands if c.score >= ASSIGNED_THRESHOLD for e in c.evidence
+        ]
         fresh: list[tuple[Candidate, tuple[int, int]]] = []
         for r in ranked:
             code = r.code.replace(".", "")
@@ -453,6 +495,11 @@ class DiagnosisCoder:
             )
             if not named:
                 demote(cand, "the model's evidence does not name the condition")
+            elif all(
+                any(a <= e.start < b or e.start <= a < e.end for a, b in covered) for e in evidence
+            ):
+                # One mention, one code: the Index walk already coded these words.
+                demote(cand, "its words are already coded from the Index")
             fresh.append((cand, (evidence[0].start, evidence[0].end)))
         if fresh:
             statuses = assert_spans(note, [span for _, span in fresh])
@@ -482,6 +529,58 @@ class DiagnosisCoder:
             vocabulary |= self.lexicon.words_for_code(code)
             self._code_words[code] = vocabulary
         return bool(words & vocabulary)
+
+    def _status_codes(
+        self, note: Note, tokens_by_sentence: list[list[Token]], by_existing: set[str]
+    ) -> list[Candidate]:
+        """Status Z codes after "s/p" / "status post" (I.C.21.c.3): walk Status and Presence.
+
+        "s/p CABG" -> Status, coronary artery bypass graft -> Z95.1; "s/p R TKA" -> Presence,
+        knee-joint implant -> Z96.65- completed to Z96.651 by the documented side.
+        """
+        found: dict[str, Candidate] = {}
+        for sentence, tokens in zip(note.sentences, tokens_by_sentence, strict=True):
+            text = note.text[sentence.start : sentence.end]
+            if not tokens or not _STATUS_CUE_TEXT.search(text):
+                continue
+            positions = self.matcher.positions(tokens)
+            for cue in _STATUS_CUE_TEXT.finditer(text):
+                after = [i for i, t in enumerate(tokens) if t.start >= sentence.start + cue.end()]
+                if not after:
+                    continue
+                chain = [after[0]]
+                for root in self._status_roots:
+                    score, path, used = self.matcher.walk(root, positions, chain)
+                    code = next((n.code for n in reversed(path) if n.code), None)
+                    if code is None or score < 2:
+                        continue
+                    words = frozenset(tokens[i].norm for i in used)
+                    completion = self.completer.complete(
+                        code, words | {t.norm for t in tokens}, words
+                    )
+                    if completion is None or completion.code in by_existing:
+                        continue
+                    span = [tokens[i] for i in used if i != chain[0]] or [tokens[after[0]]]
+                    start, end = min(t.start for t in span), max(t.end for t in span)
+                    section = note.section_at(start).name
+                    evidence = Evidence(start, end, note.text[start:end], section)
+                    if completion.code in found:
+                        found[completion.code].evidence.append(evidence)
+                        continue
+                    found[completion.code] = Candidate(
+                        code=completion.code,
+                        score=0.7,
+                        rationale="Index: "
+                        + ", ".join(n.term for n in (root, *path))
+                        + f" -> {self.icd.format(completion.code)}",
+                        evidence=[evidence],
+                        origin=Origin.RULE,
+                        rules=["status (I.C.21.c.3)"],
+                        first_offset=start,
+                        section=section,
+                    )
+                    break
+        return list(found.values())
 
     def _drug_therapy(self, note: Note) -> list[Candidate]:
         """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""

@@ -27,7 +27,7 @@ _NOT_FROM_TEXT = frozenset(
     counseling screening vaccination immunization prophylactic prophylaxis therapy treatment
     surgery operation pregnancy delivery birth newborn patient person evaluation investigation
     maintenance management supervision exposure contact long-term carrier absence removal
-    replacement attention fitting adjustment old new year age aged follow
+    replacement attention fitting adjustment old new year age aged follow stress
     """.split()
 )
 

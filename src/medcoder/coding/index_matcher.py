@@ -45,12 +45,18 @@ class IndexMatcher:
         self.lexicon = lexicon
         self.window = window
 
-    def match(self, tokens: Sequence[Token]) -> list[IndexMatch]:
-        """All main-term walks supported by ``tokens`` (one span: a sentence or list item)."""
-        positions: dict[str, list[int]] = {}
+    @staticmethod
+    def positions(tokens: Sequence[Token]) -> dict[str, list[int]]:
+        """Where each content word of ``tokens`` occurs."""
+        found: dict[str, list[int]] = {}
         for i, token in enumerate(tokens):
             if token.norm not in STOPWORDS:
-                positions.setdefault(token.norm, []).append(i)
+                found.setdefault(token.norm, []).append(i)
+        return found
+
+    def match(self, tokens: Sequence[Token]) -> list[IndexMatch]:
+        """All main-term walks supported by ``tokens`` (one span: a sentence or list item)."""
+        positions = self.positions(tokens)
         matches: list[IndexMatch] = []
         seen: set[tuple[int, int]] = set()
         for i, token in enumerate(tokens):
@@ -61,7 +67,7 @@ class IndexMatcher:
                 seen.add((node_id, min(used)))
                 node = self.lexicon.nodes[node_id]
                 bonus = sum(1 for w in node.optional if w in positions)
-                score, path, chain = self._walk(node, positions, used)
+                score, path, chain = self.walk(node, positions, used)
                 full_path = (node, *path)
                 code, see = self._code_of(full_path)
                 matches.append(
@@ -95,15 +101,19 @@ class IndexMatcher:
             used.append(best)
         return used
 
-    def _walk(
+    def walk(
         self, node: IndexNode, positions: dict[str, list[int]], chain: list[int]
     ) -> tuple[int, list[IndexNode], list[int]]:
-        """Best-supported path below ``node``: (words matched, nodes, token positions)."""
+        """Best-supported path below ``node``: (words matched, nodes, token positions).
+
+        ``positions`` maps each normalised word of the span to where it occurs; ``chain`` holds
+        the positions already matched, which later words must stay near.
+        """
         best: tuple[int, list[IndexNode], list[int]] = (0, [], chain)
         for child_id in node.children:
             child = self.lexicon.nodes[child_id]
             if child.connector:
-                score, path, used = self._walk(child, positions, chain)
+                score, path, used = self.walk(child, positions, chain)
                 if score > 0 and (score, len(path) + 1) > (best[0], len(best[1])):
                     best = (score, [child, *path], used)
                 continue
@@ -115,7 +125,7 @@ class IndexMatcher:
             if placed is None:
                 continue
             bonus = sum(1 for w in child.optional if w in positions)
-            score, path, used = self._walk(child, positions, chain + placed)
+            score, path, used = self.walk(child, positions, chain + placed)
             total = len(placed) + bonus + score
             if (total, len(path) + 1) > (best[0], len(best[1])):
                 best = (total, [child, *path], used)

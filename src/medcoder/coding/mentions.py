@@ -22,6 +22,7 @@ class Mention:
     section: str
     assertion: Assertion = Assertion.PRESENT
     cue: str = ""
+    tokens: tuple[Token, ...] = ()  # the whole sentence, for walks that need more words
 
 
 def prune_overlaps(matches: list[IndexMatch], tokens: list[Token]) -> list[IndexMatch]:

@@ -79,40 +79,53 @@ def _merge(into: Candidate, other: Candidate) -> None:
     into.first_offset = min(into.first_offset, other.first_offset)
 
 
+def _is_hypertensive(code: str) -> bool:
+    return code == "I10" or code.startswith(("I11", "I12", "I13"))
+
+
 def hypertension_presumption(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
-    """I.C.9.a: hypertension with heart failure and/or CKD is presumed linked (I11/I12/I13)."""
-    codes = {c.code for c in cands if c.score >= ASSIGNED_THRESHOLD}
-    htn = [c for c in cands if c.code == "I10" and c.score >= ASSIGNED_THRESHOLD]
+    """I.C.9.a: hypertension with heart failure and/or CKD is presumed linked (I11/I12/I13).
+
+    Whatever hypertension code the Index walk gave (I10, or an I11-I13 from a partial "with"),
+    the combination is decided once from the heart failure (I50.-) and CKD (N18.-) codes
+    assigned in the note.
+    """
+    assigned = [c for c in cands if c.score >= ASSIGNED_THRESHOLD]
+    htn = [c for c in assigned if _is_hypertensive(c.code)]
     if not htn:
         return cands
-    ckd = sorted(c for c in codes if c.startswith("N18"))
-    hf = [c for c in codes if c.startswith("I50")]
-    if not ckd and not hf:
-        return cands
+    ckd = sorted(c.code for c in assigned if c.code.startswith("N18"))
+    hf = [c.code for c in assigned if c.code.startswith("I50")]
+    heart = hf or [c.code for c in htn if c.code.startswith(("I11", "I13"))]
     late_ckd = any(c in {"N185", "N186"} for c in ckd)
-    if ckd and hf:
-        target, name = ("I132" if late_ckd else "I130"), "hypertension-heart-ckd-presumption"
+    if ckd and heart:
+        target = "I132" if late_ckd else ("I130" if hf else "I1310")
+        name = "hypertension-heart-ckd-presumption"
     elif ckd:
         target, name = ("I120" if late_ckd else "I129"), "hypertension-ckd-presumption"
-    else:
+    elif hf:
         target, name = "I110", "hypertension-heart-failure-presumption"
-    base = htn[0]
+    else:
+        return cands
+    base = max(htn, key=lambda c: c.score)
+    if all(c.code == target for c in htn):
+        return cands
     combined = Candidate(
         code=target,
         score=base.score,
-        rationale=f"{base.rationale}; with {'CKD' if ckd else ''}{' and ' if ckd and hf else ''}"
-        f"{'heart failure' if hf else ''} -> {ctx.icd.format(target)} (I.C.9.a presumption)",
-        evidence=list(base.evidence),
+        rationale=f"{base.rationale}; with {'CKD' if ckd else ''}{' and ' if ckd and heart else ''}"
+        f"{'heart failure' if heart else ''} -> {ctx.icd.format(target)} (I.C.9.a presumption)",
+        evidence=[e for c in htn for e in c.evidence],
         origin=Origin.RULE,
         rules=[*base.rules, name],
-        first_offset=base.first_offset,
+        first_offset=min(c.first_offset for c in htn),
         section=base.section,
     )
-    out = [c for c in cands if c.code != "I10" and c.code != target]
-    existing = [c for c in cands if c.code == target]
-    if existing:
-        _merge(combined, existing[0])
-    return [combined, *out]
+    rest = [c for c in cands if c not in htn and c.code != target]
+    for c in cands:
+        if c.code == target and c not in htn:
+            _merge(combined, c)
+    return [combined, *rest]
 
 
 def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:

@@ -50,6 +50,28 @@ _SUBSEQUENT = re.compile(
 _SEQUELA = re.compile(r"\b(sequela|sequelae|late effect|residual of|scar from|healed)\b", re.I)
 
 
+_CLAUSE = re.compile(r"\b(with|without)\b([^,;]*)", re.IGNORECASE)
+
+
+def _with_without(title: str, words: Collection[str]) -> float:
+    """Default to "without" a complication the note does not document.
+
+    "K21.00 ... with esophagitis, without bleeding" beats "K21.01 ... with bleeding" unless
+    bleeding is documented; a "with X" subdivision needs X in the note.
+    """
+    score = 0.0
+    for m in _CLAUSE.finditer(title):
+        clause = set(content_tokens(m.group(2)))
+        if not clause:
+            continue
+        documented = bool(clause & set(words))
+        if m.group(1).lower() == "without":
+            score += -0.5 if documented else 0.5
+        elif not documented:
+            score -= 1.0
+    return score
+
+
 def encounter_cues(text: str) -> frozenset[str]:
     """Markers for the encounter type read from the whole note ("@subsequent", "@sequela").
 
@@ -163,7 +185,13 @@ class CodeCompleter:
             # Prefer the unspecified subdivision when the note gives nothing more.
             unspecified = 0.5 if "unspecified" in title_words else 0.0
             contrary = len((title_words & _LATERALITY) - set(words))
-            scored.append((hits + unspecified - contrary, -order, leaf))
+            scored.append(
+                (
+                    hits + unspecified - contrary + _with_without(self.icd.title(leaf), words),
+                    -order,
+                    leaf,
+                )
+            )
         scored.sort(reverse=True)
         best = scored[0][2]
         title = self.icd.title(best)
