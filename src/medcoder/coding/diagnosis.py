@@ -30,6 +30,7 @@ from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
 from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
 from medcoder.coding.mentions import Mention, prune_overlaps
 from medcoder.coding.model import LearnedRanker
+from medcoder.coding.neoplasm import NeoplasmTable, behavior_of
 from medcoder.coding.result import (
     ASSIGNED_THRESHOLD,
     CodeSuggestion,
@@ -174,6 +175,7 @@ class DiagnosisCoder:
         release = kb.release_for(CodeSystem.ICD10CM)
         self.lexicon = IndexLexicon.from_connection(kb.con, release.id)
         self.matcher = IndexMatcher(self.lexicon)
+        self.neoplasms = NeoplasmTable(kb.con, release.id)
         self.abbreviations = Abbreviations.load()
         self.icd = TabularFacts(kb.icd10cm)
         self.completer = CodeCompleter(self.icd)
@@ -277,6 +279,22 @@ class DiagnosisCoder:
         target = self.lexicon.find_path(match.see)
         return target.code if target is not None else None
 
+    def _neoplasm(self, mention: Mention, see: str) -> tuple[str, str] | None:
+        """Follow "see Neoplasm, ..." into the Neoplasm Table with the sentence's words."""
+        behavior = behavior_of(see, mention.sentence_words)
+        if behavior is None:
+            return None
+        found = self.neoplasms.find(
+            list(mention.tokens), list(mention.match.token_indexes), behavior
+        )
+        if found is None:
+            return None
+        column = behavior.name.lower().replace("_", " ")
+        return found.code, (
+            f"{mention.match.rationale} -> see {see} -> Neoplasm Table: "
+            f"{', '.join(found.path)} ({column})"
+        )
+
     def _history_code(self, mention: Mention) -> tuple[str, str] | None:
         """Walk "History, personal/family (of)" or "Status (post)" as a coder finds Z80-Z99.
 
@@ -339,6 +357,14 @@ class DiagnosisCoder:
                         if status is Assertion.FAMILY
                         else "personal-history (Z85-Z87)"
                     )
+            reference = match.see or next(
+                (n.see or n.see_also for n in reversed(match.path) if n.see or n.see_also), None
+            )
+            if raw is None and reference and not rules:
+                found_neoplasm = self._neoplasm(mention, reference)
+                if found_neoplasm is not None:
+                    raw, rationale = found_neoplasm
+                    rules.append("neoplasm-table")
             if raw is None:
                 continue
             completion = self.completer.complete(raw, mention.sentence_words, note_words)
@@ -368,7 +394,11 @@ class DiagnosisCoder:
                 mention.start, mention.end, note.text[mention.start : mention.end], mention.section
             )
             rationale = f"{rationale} -> {self.icd.format(code)}"
-            index_path = ", ".join(n.term for n in match.path) if not rules else ""
+            index_path = ", ".join(n.term for n in match.path)
+            if rules == ["neoplasm-table"]:
+                index_path += " -> " + rationale.rsplit("Neoplasm Table: ", 1)[-1]
+            elif rules:
+                index_path = ""
             if index_path:
                 score = self.reliability.adjust(index_path, score)
             existing = by_code.get(code)

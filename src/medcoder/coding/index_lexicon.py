@@ -52,6 +52,7 @@ class IndexNode:
     code: str | None
     see: str | None
     connector: bool
+    see_also: str | None = None
     children: list[int] = field(default_factory=list)
 
 
@@ -105,15 +106,36 @@ class IndexLexicon:
 
     @classmethod
     def from_connection(cls, con: sqlite3.Connection, release_id: str) -> IndexLexicon:
+        """The Alphabetic Index of ``release_id``."""
         rows = con.execute(
-            "SELECT id, parent_id, level, term, nonessential, see, code, path "
+            "SELECT id, parent_id, level, term, nonessential, see, code, path, see_also "
             "FROM icd10cm_index WHERE release_id = ? ORDER BY id",
             (release_id,),
         ).fetchall()
+        return cls.from_rows(rows)
+
+    @classmethod
+    def from_table(cls, con: sqlite3.Connection, release_id: str, table: str) -> IndexLexicon:
+        """The term tree of the Neoplasm Table, Drug Table or External Cause Index."""
+        rows = con.execute(
+            "SELECT id, parent_id, level, term, nonessential, see, code, path, see_also "
+            "FROM icd10cm_table_node WHERE release_id = ? AND tbl = ? ORDER BY id",
+            (release_id, table),
+        ).fetchall()
+        return cls.from_rows(rows)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: list[
+            tuple[int, int | None, int, str, str | None, str | None, str | None, str, str | None]
+        ],
+    ) -> IndexLexicon:
+        """Build from (id, parent_id, level, term, nonessential, see, code, path, see_also)."""
         nodes: dict[int, IndexNode] = {}
         heads: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         mains: dict[str, list[int]] = {}
-        for node_id, parent, level, term, nonessential, see, code, path in rows:
+        for node_id, parent, level, term, nonessential, see, code, path, see_also in rows:
             # The flattened index keeps text that followed an inline nonessential modifier in
             # the modifier column ("and" + "(on) chronic (congestive)"): words outside the
             # parentheses belong to the term itself.
@@ -136,6 +158,7 @@ class IndexLexicon:
                 optional=optional,
                 code=code or None,
                 see=see or None,
+                see_also=see_also or None,
                 connector=connector,
             )
             nodes[node_id] = node

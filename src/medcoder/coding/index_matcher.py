@@ -138,4 +138,4 @@ class IndexMatcher:
                 return node.code, None
             if node.see and node is path[-1]:
                 return None, node.see
-        return None, path[-1].see
+        return None, path[-1].see or path[-1].see_also
