@@ -1,0 +1,407 @@
+"""Diagnosis-coding throughput on CodiEsp dev texts: start-up, notes/s, latency, memory, stages.
+
+Run: `.venv/bin/python benchmarks/throughput.py [--dir DIR] [--jobs 2] [--repeat 3] [--no-cli]
+[--no-profile]`.
+
+It codes through the public API (``KnowledgeBase``, ``DiagnosisCoder``, ``read_document``; only
+the start-up parts are re-timed with the coder's own modules) with the knowledge base of
+``MEDCODER_CACHE_DIR`` (built first if missing, outside the timings). Printed:
+
+- start-up: a fresh interpreter importing medcoder, opening the knowledge base, constructing the
+  coder (with its parts re-timed one by one: Index lexicon, learned ranker, ...);
+- one core: the first note (lazy loads), then notes/s over every note after a warm-up (best of
+  ``--repeat`` passes), p50/p95 latency per note (each note's fastest run), peak RSS;
+- ``--jobs`` worker processes (each builds its own coder): wall time for the whole set once all
+  workers are ready (best of ``--repeat``), whether their codes equal the one-core run's, and
+  the end-to-end ``medcoder code-batch DIR --jobs 1/N`` times;
+- a per-stage breakdown from cProfile (cumulative time of each stage's functions; profiling
+  inflates the absolute numbers, the shares are what it is for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import multiprocessing
+import os
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+from medcoder.codesets import KnowledgeBase
+from medcoder.codesets.releases import CodeSystem
+from medcoder.coding import CodingConfig, DiagnosisCoder
+from medcoder.coding.abbreviations import Abbreviations
+from medcoder.coding.calibration import TermReliability
+from medcoder.coding.drugs import LongTermDrugs
+from medcoder.coding.index_lexicon import IndexLexicon
+from medcoder.coding.index_matcher import IndexMatcher
+from medcoder.coding.model import LearnedRanker
+from medcoder.coding.tabular_facts import TabularFacts
+from medcoder.notes import read_document
+
+DEFAULT_DIR = Path("/work/shared/codiesp/dev/text_en")
+WARMUP = 5
+TARGET_STARTUP_S = 3.0
+TARGET_NOTES_PER_S = 100.0
+
+# Stages of DiagnosisCoder.code as (module path suffix, function name) groups. Some nest:
+# assertion runs inside "mentions" and "learned ranker + merge"; the ranker inside the merge.
+STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("read_document", (("notes/document.py", "read_document"),)),
+    ("parse_note (sections, sentences)", (("notes/parser.py", "parse_note"),)),
+    ("assertion (ConText, all calls)", (("notes/assertion.py", "assert_spans"),)),
+    ("tokenize + abbreviations", (("coding/abbreviations.py", "tokenize"),)),
+    (
+        "index matching (match + prune)",
+        (("coding/index_matcher.py", "match"), ("coding/mentions.py", "prune_overlaps")),
+    ),
+    ("mentions total (tokenize+match+assert)", (("coding/diagnosis.py", "_mentions"),)),
+    (
+        "candidates (walks -> Tabular, linking, drugs)",
+        (
+            ("coding/diagnosis.py", "_candidates"),
+            ("coding/diagnosis.py", "_link_with"),
+            ("coding/diagnosis.py", "_drug_therapy"),
+        ),
+    ),
+    ("learned ranker (rank)", (("coding/model/ranker.py", "rank"),)),
+    ("learned ranker + merge (_with_model)", (("coding/diagnosis.py", "_with_model"),)),
+    (
+        "rules",
+        tuple(
+            ("coding/rules.py", name)
+            for name in (
+                "hypertension_presumption",
+                "drop_less_specific",
+                "resolve_excludes1",
+                "drop_integral_symptoms",
+                "use_additional_queries",
+            )
+        ),
+    ),
+    (
+        "sequencing + results",
+        (("coding/diagnosis.py", "_sequence"), ("coding/diagnosis.py", "_suggestion")),
+    ),
+)
+
+
+def _percentile(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def _revision() -> str:
+    """The git commit of the tree measured, with '+dirty' when it has uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "(not a git checkout)"
+    return head + ("+dirty src" if dirty else "")
+
+
+def _load(paths: Sequence[Path]) -> list[tuple[str, bytes]]:
+    return [(p.name, p.read_bytes()) for p in paths]
+
+
+# -- start-up ------------------------------------------------------------------------------------
+def _import_seconds() -> float:
+    """Import time of the public API in a fresh interpreter (median of 3)."""
+    code = (
+        "import time; t = time.perf_counter(); "
+        "import medcoder.codesets, medcoder.coding, medcoder.notes; "
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
+def _startup(db: Path) -> tuple[KnowledgeBase, DiagnosisCoder]:
+    print("== start-up")
+    imports = _import_seconds()
+    t0 = time.perf_counter()
+    kb = KnowledgeBase.open(db)
+    kb.release_for(CodeSystem.ICD10CM)
+    opened = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    coder = DiagnosisCoder(kb)
+    built = time.perf_counter() - t0
+    total = imports + opened + built
+    print(f"imports (fresh interpreter)      {imports * 1000:7.0f} ms")
+    print(f"knowledge base open              {opened * 1000:7.0f} ms")
+    print(f"DiagnosisCoder(kb)               {built * 1000:7.0f} ms")
+    print(
+        f"total start-up                   {total * 1000:7.0f} ms  "
+        f"(target < {TARGET_STARTUP_S:.0f} s: {'met' if total < TARGET_STARTUP_S else 'MISSED'})"
+    )
+    print(f"peak RSS after start-up          {_peak_rss_mb():7.0f} MB")
+    return kb, coder
+
+
+def _parts(kb: KnowledgeBase) -> None:
+    """Re-time the coder's parts one by one (after the RSS readings: it builds them twice)."""
+    release = kb.release_for(CodeSystem.ICD10CM)
+    print("== DiagnosisCoder(kb) parts, re-timed one by one (files in the OS cache)")
+    t0 = time.perf_counter()
+    lexicon = IndexLexicon.from_connection(kb.con, release.id)
+    parts: list[tuple[str, float]] = [("Index lexicon (from SQLite)", time.perf_counter() - t0)]
+    for name, make in (
+        ("Index matcher", lambda: IndexMatcher(lexicon)),
+        ("learned ranker load", LearnedRanker.load),
+        ("abbreviations", Abbreviations.load),
+        ("term reliability", TermReliability.load),
+        ("long-term drugs", LongTermDrugs.load),
+        ("tabular facts", lambda: TabularFacts(kb.icd10cm)),
+    ):
+        t0 = time.perf_counter()
+        make()
+        parts.append((name, time.perf_counter() - t0))
+    for name, seconds in parts:
+        print(f"    {name:<30} {seconds * 1000:7.0f} ms")
+
+
+# -- one core ------------------------------------------------------------------------------------
+Codes = dict[str, tuple[str, ...]]
+
+
+def _one_core(coder: DiagnosisCoder, notes: list[tuple[str, bytes]], repeat: int) -> Codes:
+    """Time every note ``repeat`` times; the best pass and each note's fastest run count."""
+    print(f"== one core (best of {repeat} passes after {WARMUP} warm-up notes)")
+    t0 = time.perf_counter()
+    name, data = notes[0]
+    coder.code(read_document(data, source=name))
+    print(f"first note (lazy loads included)  {(time.perf_counter() - t0) * 1000:7.0f} ms")
+    for name, data in notes[1:WARMUP]:
+        coder.code(read_document(data, source=name))
+    fastest = [float("inf")] * len(notes)
+    passes: list[tuple[float, float]] = []
+    codes: Codes = {}
+    for _ in range(repeat):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        for i, (name, data) in enumerate(notes):
+            t0 = time.perf_counter()
+            result = coder.code(read_document(data, source=name))
+            fastest[i] = min(fastest[i], time.perf_counter() - t0)
+            codes[name] = tuple(d.code for d in result.diagnoses)
+        passes.append((time.perf_counter() - wall0, time.process_time() - cpu0))
+    wall, cpu = min(passes)
+    rate = len(notes) / wall
+    print(
+        f"{len(notes)} notes in {wall:.2f} s wall ({cpu:.2f} s CPU): {rate:.1f} notes/s "
+        f"(target >= {TARGET_NOTES_PER_S:.0f}: {'met' if rate >= TARGET_NOTES_PER_S else 'MISSED'})"
+        f"; all passes: {', '.join(f'{len(notes) / w:.1f}' for w, _ in passes)} notes/s"
+    )
+    suggestions = sum(len(c) for c in codes.values()) / len(codes)
+    print(
+        f"latency per note: mean {statistics.fmean(fastest) * 1000:.1f} ms, "
+        f"p50 {statistics.median(fastest) * 1000:.1f} ms, "
+        f"p95 {_percentile(fastest, 0.95) * 1000:.1f} ms, "
+        f"max {max(fastest) * 1000:.1f} ms; {suggestions:.1f} suggestions/note"
+    )
+    print(f"peak RSS (one process)           {_peak_rss_mb():7.0f} MB")
+    return codes
+
+
+# -- worker processes ----------------------------------------------------------------------------
+_worker_coder: DiagnosisCoder | None = None
+_worker_barrier: Barrier | None = None
+
+
+def _init_worker(db: str, warmup: list[tuple[str, bytes]], barrier: Barrier) -> None:
+    # A barrier can only reach a worker by inheritance (initargs), not as a task argument.
+    global _worker_coder, _worker_barrier
+    _worker_barrier = barrier
+    kb = KnowledgeBase.open(Path(db))
+    _worker_coder = DiagnosisCoder(kb)
+    for name, data in warmup:
+        _worker_coder.code(read_document(data, source=name))
+
+
+def _ready(_: int) -> float:
+    """Wait for every worker; return this worker's peak RSS in MB.
+
+    Every worker holds one of these tasks at once, so all of them have finished start-up.
+    The peak is VmHWM, not getrusage: a spawned worker's ru_maxrss keeps the high-water mark
+    of the parent it was forked from before exec.
+    """
+    assert _worker_barrier is not None
+    _worker_barrier.wait()
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return _peak_rss_mb()
+
+
+def _code_path(path: str) -> tuple[str, tuple[str, ...]]:
+    assert _worker_coder is not None
+    p = Path(path)
+    result = _worker_coder.code(read_document(p.read_bytes(), source=p.name))
+    return p.name, tuple(d.code for d in result.diagnoses)
+
+
+def _workers(
+    db: Path,
+    paths: list[Path],
+    notes: list[tuple[str, bytes]],
+    jobs: int,
+    repeat: int,
+    single: Codes,
+) -> None:
+    print(f"== {jobs} worker processes (spawn; each builds its own coder; best of {repeat})")
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(jobs)
+    t0 = time.perf_counter()
+    with ctx.Pool(
+        jobs, initializer=_init_worker, initargs=(str(db), notes[:WARMUP], barrier)
+    ) as pool:
+        pool.map(_ready, range(jobs), chunksize=1)
+        ready = time.perf_counter() - t0
+        walls: list[float] = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            codes = dict(pool.map(_code_path, [str(p) for p in paths], chunksize=4))
+            walls.append(time.perf_counter() - t0)
+        peaks = pool.map(_ready, range(jobs), chunksize=1)
+    wall = min(walls)
+    print(f"workers ready after {ready:.2f} s (start-up + {WARMUP} warm-up notes each)")
+    print(
+        f"{len(paths)} notes in {wall:.2f} s wall: {len(paths) / wall:.1f} notes/s "
+        f"({len(paths) / wall / jobs:.1f} per worker); "
+        f"all passes: {', '.join(f'{len(paths) / w:.1f}' for w in walls)} notes/s"
+    )
+    differ = sorted(name for name, got in codes.items() if single.get(name) != got)
+    print(
+        "codes identical to the one-core run"
+        if not differ
+        else f"codes DIFFER from the one-core run on {len(differ)} notes, e.g. {differ[:3]}"
+    )
+    print(f"peak RSS per worker (VmHWM)      {', '.join(f'{mb:.0f}' for mb in peaks)} MB")
+
+
+def _cli(directory: Path, jobs: int) -> None:
+    print("== end to end: medcoder code-batch")
+    exe = Path(sys.executable).with_name("medcoder")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sorted({1, jobs}):
+            out = Path(tmp) / "out.tsv"
+            cmd = [str(exe), "code-batch", str(directory), "-o", str(out), "--jobs", str(n)]
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            wall = time.perf_counter() - t0
+            rows = len(out.read_text(encoding="utf-8").splitlines())
+            print(f"`medcoder code-batch DIR -o out.tsv --jobs {n}`: {wall:.2f} s ({rows} rows)")
+
+
+# -- stages --------------------------------------------------------------------------------------
+def _stages(coder: DiagnosisCoder, notes: list[tuple[str, bytes]]) -> None:
+    print("== per-stage breakdown (cProfile, cumulative; shares of DiagnosisCoder.code)")
+    profile = cProfile.Profile()
+    profile.enable()
+    for name, data in notes:
+        coder.code(read_document(data, source=name))
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+
+    def cumulative(keys: tuple[tuple[str, str], ...]) -> float:
+        total = 0.0
+        for suffix, func in keys:
+            # A name may be both a function and a method of one module (assert_spans): the
+            # outermost one has the larger cumulative time and includes the other.
+            times = [
+                ct
+                for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items()
+                if name == func and file.replace(os.sep, "/").endswith(suffix)
+            ]
+            total += max(times, default=0.0)
+        return total
+
+    whole = cumulative((("coding/diagnosis.py", "code"),))
+    per_note = whole / len(notes) * 1000
+    print(f"{'DiagnosisCoder.code (profiled)':<46} {whole:7.2f} s  {per_note:6.2f} ms/note")
+    for label, keys in STAGES:
+        seconds = cumulative(keys)
+        share = seconds / whole * 100 if whole else 0.0
+        print(f"  {label:<44} {seconds:7.2f} s  {share:5.1f} %")
+    print("top functions by own time:")
+    ranked = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
+    for (file, line, name), (_cc, calls, own, _ct, _callers) in ranked:
+        where = "/".join(Path(file).parts[-2:]) if file != "~" else "builtin"
+        print(f"  {own:6.2f} s  {calls:>9,} calls  {where}:{line} {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes (best counts)")
+    parser.add_argument("--no-cli", action="store_true", help="skip `medcoder code-batch`")
+    parser.add_argument("--no-profile", action="store_true", help="skip the stage breakdown")
+    args = parser.parse_args()
+
+    paths = sorted(args.dir.glob("*.txt"))
+    if not paths:
+        raise SystemExit(f"no .txt files in {args.dir}")
+    notes = _load(paths)
+    sizes = [len(data) for _, data in notes]
+    # Build (or reuse) the cached knowledge base outside every timing.
+    with KnowledgeBase.open() as kb:
+        db = kb.path
+    print(f"medcoder {_revision()}; load average {_loadavg()}")
+    print(
+        f"{len(notes)} notes from {args.dir}, mean {statistics.fmean(sizes):,.0f} bytes; "
+        f"knowledge base {db}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
+        f"config {CodingConfig()}"
+    )
+    kb, coder = _startup(db)
+    with kb:
+        single = _one_core(coder, notes, args.repeat)
+        _parts(kb)
+        if not args.no_profile:
+            _stages(coder, notes)
+    if args.jobs > 1:
+        _workers(db, paths, notes, args.jobs, args.repeat, single)
+    if not args.no_cli:
+        _cli(args.dir, args.jobs)
+    print(f"load average at the end {_loadavg()} (other work on the machine skews the numbers)")
+
+
+if __name__ == "__main__":
+    main()
