@@ -45,6 +45,7 @@ from medcoder.coding.rules import (
     Rule,
     RuleContext,
     demote,
+    documentation_queries,
     drop_integral_symptoms,
     drop_less_specific,
     hypertension_presumption,
@@ -54,6 +55,7 @@ from medcoder.coding.rules import (
 from medcoder.coding.specificity import CodeCompleter, encounter_cues
 from medcoder.coding.tabular_facts import TabularFacts
 from medcoder.coding.text import STOPWORDS, Token, content_tokens, norm_token
+from medcoder.coding.title_matcher import TitleMatcher
 from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
 from medcoder.notes.model import Note
 
@@ -98,6 +100,15 @@ _ON_DRUG = re.compile(
     r"\b(on|takes|taking|continues?|continued|daily|bid|tid|qhs|qd|chronic|long[- ]term|home)\b",
     re.IGNORECASE,
 )
+_PREVENTIVE = re.compile(
+    r"\b(annual (physical|exam|examination|wellness|preventive)|yearly physical|"
+    r"(preventive|preventative|wellness|well[- ]adult|well[- ]child|routine) "
+    r"(visit|exam|examination|physical|check[- ]?up|health maintenance)|health maintenance exam)\b",
+    re.IGNORECASE,
+)
+_NOT_CURRENT = frozenset(
+    {Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY, Assertion.HISTORICAL}
+)
 _PAST_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _STATUS_CUE = re.compile(r"s/p|status|post", re.IGNORECASE)
 _STATUS_CUE_TEXT = re.compile(r"\b(s/p|status post|status-post|post)\b", re.IGNORECASE)
@@ -127,6 +138,7 @@ class CodingConfig:
         "resolve_excludes1",
         "drop_integral_symptoms",
         "use_additional_queries",
+        "documentation_queries",
     )
 
 
@@ -136,6 +148,7 @@ _RULES: dict[str, Rule] = {
     "resolve_excludes1": resolve_excludes1,
     "drop_integral_symptoms": drop_integral_symptoms,
     "use_additional_queries": use_additional_queries,
+    "documentation_queries": documentation_queries,
 }
 
 
@@ -155,6 +168,8 @@ def _section_assertion(status: Assertion, mention: Mention) -> Assertion:
 
 def _support_score(match: IndexMatch) -> float:
     """Prior confidence of an Index walk from how much of it the note supports."""
+    if match.title:  # a Tabular title said word for word
+        return min(0.9, 0.6 + 0.05 * match.words)
     depth = len(match.path) - 1
     return min(0.95, 0.55 + 0.08 * min(match.words - 1, 3) + 0.05 * min(depth, 2))
 
@@ -176,6 +191,7 @@ class DiagnosisCoder:
         self.lexicon = IndexLexicon.from_connection(kb.con, release.id)
         self.matcher = IndexMatcher(self.lexicon)
         self.neoplasms = NeoplasmTable(kb.con, release.id)
+        self.titles = TitleMatcher.from_connection(kb.con, release.id)
         self.abbreviations = Abbreviations.load()
         self.icd = TabularFacts(kb.icd10cm)
         self.completer = CodeCompleter(self.icd)
@@ -210,6 +226,7 @@ class DiagnosisCoder:
         )
         if self.ranker is not None:
             cands = self._with_model(cands, note)
+        cands.extend(self._preventive_visit(note, cands))
         for name in self.config.rules:
             cands = _RULES[name](cands, ctx)
         cands = self._sequence(cands, note)
@@ -235,7 +252,18 @@ class DiagnosisCoder:
         for start, end in self._units(note):
             tokens = self.abbreviations.tokenize(text[start:end], start)
             all_tokens.append(tokens)
-            matches = prune_overlaps(self.matcher.match(tokens), tokens)
+            matches = self.matcher.match(tokens) + [
+                IndexMatch(
+                    path=(),
+                    code=t.code,
+                    see=None,
+                    token_indexes=t.token_indexes,
+                    words=len(t.token_indexes),
+                    title=t.text,
+                )
+                for t in self.titles.match(tokens)
+            ]
+            matches = prune_overlaps(matches, tokens)
             words = frozenset(t.norm for t in tokens if t.norm not in STOPWORDS)
             section = note.section_at(start).name
             if section in _NO_CONDITIONS_SECTIONS:
@@ -394,7 +422,7 @@ class DiagnosisCoder:
                 mention.start, mention.end, note.text[mention.start : mention.end], mention.section
             )
             rationale = f"{rationale} -> {self.icd.format(code)}"
-            index_path = ", ".join(n.term for n in match.path)
+            index_path = ", ".join(n.term for n in match.path) or f"tabular: {match.title}"
             if rules == ["neoplasm-table"]:
                 index_path += " -> " + rationale.rsplit("Neoplasm Table: ", 1)[-1]
             elif rules:
@@ -416,7 +444,8 @@ class DiagnosisCoder:
                 rules=rules,
                 first_offset=mention.start,
                 section=mention.section,
-                words=frozenset(w for n in match.path for alt in n.alternatives[:1] for w in alt),
+                words=frozenset(w for n in match.path for alt in n.alternatives[:1] for w in alt)
+                or frozenset(content_tokens(match.title)),
                 path=tuple(n.id for n in match.path) if not rules else (),
                 index_path=index_path,
             )
@@ -458,7 +487,8 @@ class DiagnosisCoder:
                 positions = {w: [k] for k, w in enumerate(words)}
                 score, path, _ = self.matcher.walk(with_node, positions, list(range(len(words))))
                 code = next((n.code for n in reversed(path) if n.code), None)
-                if not path or code is None or score < max(1, len(other.words) - 1):
+                # The linked condition must be named, not just share a word ("stage 3b").
+                if not path or code is None or score < min(2, len(other.words)):
                     continue
                 completion = self.completer.complete(code, cand.words | other.words, note_words)
                 if completion is None or completion.code == cand.code:
@@ -533,14 +563,14 @@ class DiagnosisCoder:
             fresh.append((cand, (evidence[0].start, evidence[0].end)))
         if fresh:
             statuses = assert_spans(note, [span for _, span in fresh])
+            outpatient = note.document.setting is Setting.OUTPATIENT
             for (cand, _), status in zip(fresh, statuses, strict=True):
-                if status.status in (Assertion.NEGATED, Assertion.HYPOTHETICAL):
-                    continue
-                if (
-                    status.status is Assertion.POSSIBLE
-                    and note.document.setting is Setting.OUTPATIENT
+                # A condition that is negated, hypothetical, a family member's or past is not
+                # coded from the model; the Index walk codes history and family as Z codes.
+                if status.status in _NOT_CURRENT or (
+                    status.status is Assertion.POSSIBLE and outpatient
                 ):
-                    continue
+                    demote(cand, f"its evidence is {status.status.value} ('{status.cue_text}')")
                 cands.append(cand)
         return cands
 
@@ -611,6 +641,44 @@ class DiagnosisCoder:
                     )
                     break
         return list(found.values())
+
+    def _preventive_visit(self, note: Note, cands: list[Candidate]) -> list[Candidate]:
+        """A routine examination is the reason for the encounter (I.C.21.c.13): Z00.0- first.
+
+        With abnormal findings (any other condition assigned from the exam or assessment)
+        it is Z00.01 for an adult, Z00.121 for a child; without, Z00.00 / Z00.129.
+        """
+        head = note.text[: max(400, len(note.text) // 4)]
+        found = _PREVENTIVE.search(head)
+        if found is None or note.document.setting is Setting.INPATIENT:
+            return []
+        findings = [
+            c for c in cands if c.score >= ASSIGNED_THRESHOLD and not c.code.startswith("Z")
+        ]
+        age = note.document.patient.age
+        child = age is not None and age < 18
+        code = ("Z00121" if child else "Z0001") if findings else ("Z00129" if child else "Z0000")
+        with_findings = (
+            f"with abnormal findings ({', '.join(self.icd.format(c.code) for c in findings[:3])})"
+            if findings
+            else "without abnormal findings"
+        )
+        evidence = Evidence(
+            found.start(), found.end(), found.group(), note.section_at(found.start()).name
+        )
+        return [
+            Candidate(
+                code=code,
+                score=0.9,
+                rationale=f"routine examination '{found.group()}' {with_findings} "
+                f"-> {self.icd.format(code)}",
+                evidence=[evidence],
+                origin=Origin.RULE,
+                rules=["preventive-visit (I.C.21.c.13)"],
+                first_offset=found.start(),
+                section=evidence.section,
+            )
+        ]
 
     def _drug_therapy(self, note: Note) -> list[Candidate]:
         """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""

@@ -32,9 +32,12 @@ class IndexMatch:
     see: str | None  # a cross-reference on the deepest entry, when it has no code
     token_indexes: tuple[int, ...]  # positions in the span's token list
     words: int  # how many required words matched (support)
+    title: str = ""  # set when the match is a Tabular title / inclusion term, not an Index walk
 
     @property
     def rationale(self) -> str:
+        if self.title:
+            return f"Tabular title: {self.title}"
         return "Index: " + ", ".join(n.term for n in self.path)
 
 

@@ -39,12 +39,14 @@ def prune_overlaps(matches: list[IndexMatch], tokens: list[Token]) -> list[Index
             j != i
             and mine < sets[j]
             and matches[j].code is not None
-            and matches[j].path[0].id != match.path[0].id
-            and len(match.path) == 1
+            and (not match.path or not matches[j].path or matches[j].path[0].id != match.path[0].id)
+            and len(match.path) <= 1
             for j in range(len(matches))
         )
         same_better = any(
             j != i
+            and match.path
+            and matches[j].path
             and matches[j].path[0].id == match.path[0].id
             and (matches[j].words, len(matches[j].path)) > (match.words, len(match.path))
             and sets[j] & mine

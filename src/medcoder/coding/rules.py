@@ -23,6 +23,7 @@ __all__ = [
     "RuleContext",
     "drop_integral_symptoms",
     "demote",
+    "documentation_queries",
     "drop_less_specific",
     "hypertension_presumption",
     "resolve_excludes1",
@@ -59,7 +60,7 @@ Rule = Callable[[list[Candidate], RuleContext], list[Candidate]]
 #: they are still treated (a coder codes "h/o HTN on lisinopril" as I10, not as a history code).
 CHRONIC_CATEGORIES = (
     "E08 E09 E10 E11 E13 E03 E05 E66 E78 F32 F33 F41 G20 G30 G40 G47 I10 I11 I12 I13 I25 I48 "
-    "I50 J44 J45 K21 M05 M06 M15 M16 M17 M19 M81 N18 N40 F17"
+    "I50 J44 J45 K21 M05 M06 M15 M16 M17 M19 M81 N18 N40 B20 G43 F31 F20 L40 I70 I73"
 ).split()
 
 
@@ -235,6 +236,47 @@ def use_additional_queries(cands: list[Candidate], ctx: RuleContext) -> list[Can
                         code=ctx.icd.format(cand.code),
                     )
                 )
+    return cands
+
+
+# Unspecified codes a coder queries the provider about, with the detail that is missing.
+_QUERY_TOPICS: tuple[tuple[str, str], ...] = (
+    ("I509", "heart failure type and acuity"),
+    ("I5020", "heart failure acuity"),
+    ("I5030", "heart failure acuity"),
+    ("I5040", "heart failure acuity"),
+    ("I4891", "atrial fibrillation type"),
+    ("I4820", "atrial fibrillation type (chronic: persistent or permanent)"),
+    ("N189", "CKD stage"),
+    ("J45909", "asthma severity"),
+    ("J45901", "asthma severity"),
+    ("J189", "pneumonia organism"),
+    ("E669", "obesity class and BMI"),
+    ("F32A", "depression severity and episode"),
+    ("F329", "depression severity and episode"),
+    ("D649", "anemia type"),
+    ("I219", "myocardial infarction type and site"),
+    ("E119", "diabetes complications"),
+)
+
+
+def documentation_queries(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """Assigned codes that stop at 'unspecified' become queries for the missing detail."""
+    for cand in cands:
+        if cand.score < ASSIGNED_THRESHOLD:
+            continue
+        topic = next((t for prefix, t in _QUERY_TOPICS if cand.code == prefix), None)
+        if topic is None:
+            continue
+        ctx.queries.append(
+            DocumentationQuery(
+                topic=topic,
+                message=f"{ctx.icd.format(cand.code)} ({ctx.icd.title(cand.code)}): "
+                f"documentation does not state the {topic}",
+                evidence=tuple(cand.evidence[:1]),
+                code=ctx.icd.format(cand.code),
+            )
+        )
     return cands
 
 
