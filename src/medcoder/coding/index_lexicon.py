@@ -177,9 +177,9 @@ class IndexLexicon:
         """Words of every Index entry (and its ancestors) that leads to ``code`` (undotted)."""
         if self._by_code is None:
             by_code: dict[str, list[int]] = {}
-            for node in self.nodes.values():
-                if node.code:
-                    by_code.setdefault(node.code.rstrip("-"), []).append(node.id)
+            for entry in self.nodes.values():
+                if entry.code:
+                    by_code.setdefault(entry.code.rstrip("-"), []).append(entry.id)
             self._by_code = by_code
         words: set[str] = set()
         for node_id in self._by_code.get(code, ()):

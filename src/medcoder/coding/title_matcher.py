@@ -36,6 +36,29 @@ _SKIP_TITLE_WORDS = (
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 
+def _place(
+    words: tuple[str, ...], positions: dict[str, list[int]], anchor_word: str
+) -> list[int] | None:
+    """Positions of ``words`` close to an occurrence of ``anchor_word``, or None.
+
+    All words must lie in a stretch at most a few words longer than the title, and a number
+    must stand next to another word of the title ("stage 3b", not "type 2 ... stage").
+    """
+    limit = len(words) + 2
+    for anchor in positions[anchor_word]:
+        used = [min(positions[w], key=lambda p: abs(p - anchor)) for w in words]
+        if max(used) - min(used) > limit:
+            continue
+        numbers_ok = all(
+            any(abs(p - q) == 1 for q in used if q != p)
+            for w, p in zip(words, used, strict=True)
+            if w[0].isdigit()
+        )
+        if numbers_ok:
+            return used
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TitleMatch:
     code: str  # undotted billable code
@@ -88,8 +111,8 @@ class TitleMatcher:
                 # "without X" titles only when the note says without / no.
                 if " without " in text and not ({"without", "no"} & positions.keys()):
                     continue
-                used = [positions[w][0] for w in words]
-                if max(used) - min(used) > len(words) + 3:
+                used = _place(words, positions, word)
+                if used is None:
                     continue
                 found.append(TitleMatch(code, text, tuple(sorted(set(used)))))
         found.sort(key=lambda m: -len(m.token_indexes))
