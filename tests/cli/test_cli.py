@@ -131,6 +131,13 @@ class TestCode:
         code, out = invoke("code", str(note))
         assert code == 2 and "empty" in out
 
+    def test_date_without_a_code_set_release_is_a_clear_error(self, tmp_path: Path) -> None:
+        note = tmp_path / "n.txt"
+        note.write_text("Assessment: essential hypertension.")
+        code, out = invoke("code", str(note), "--dos", "2019-06-01")
+        assert code == 2
+        assert "no icd10cm release covers 2019-06-01" in out and "2026-04-01 onward" in out
+
     def test_unknown_setting_is_a_clear_error(self, tmp_path: Path) -> None:
         note = tmp_path / "n.txt"
         note.write_text("Hypertension.")
