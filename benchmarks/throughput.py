@@ -3,12 +3,11 @@
 Run: `.venv/bin/python benchmarks/throughput.py [--dir DIR] [--jobs 2] [--repeat 3] [--no-cli]
 [--no-profile]`.
 
-It codes through the public API (``KnowledgeBase``, ``DiagnosisCoder``, ``read_document``; only
-the start-up parts are re-timed with the coder's own modules) with the knowledge base of
-``MEDCODER_CACHE_DIR`` (built first if missing, outside the timings). Printed:
+It uses the public API only (``KnowledgeBase``, ``DiagnosisCoder``, ``read_document``) and the
+knowledge base of ``MEDCODER_CACHE_DIR`` (built first if missing, outside the timings). Printed:
 
 - start-up: a fresh interpreter importing medcoder, opening the knowledge base, constructing the
-  coder (with its parts re-timed one by one: Index lexicon, learned ranker, ...);
+  coder (with its parts from cProfile: Index lexicon, learned ranker, ...);
 - one core: the first note (lazy loads), then notes/s over every note after a warm-up (best of
   ``--repeat`` passes), p50/p95 latency per note (each note's fastest run), peak RSS;
 - ``--jobs`` worker processes (each builds its own coder): wall time for the whole set once all
@@ -39,13 +38,6 @@ import medcoder
 from medcoder.codesets import KnowledgeBase
 from medcoder.codesets.releases import CodeSystem
 from medcoder.coding import CodingConfig, DiagnosisCoder
-from medcoder.coding.abbreviations import Abbreviations
-from medcoder.coding.calibration import TermReliability
-from medcoder.coding.drugs import LongTermDrugs
-from medcoder.coding.index_lexicon import IndexLexicon
-from medcoder.coding.index_matcher import IndexMatcher
-from medcoder.coding.model import LearnedRanker
-from medcoder.coding.tabular_facts import TabularFacts
 from medcoder.notes import read_document
 
 DEFAULT_DIR = Path("/work/shared/codiesp/dev/text_en")
@@ -150,14 +142,12 @@ def _import_seconds() -> float:
         "import medcoder.codesets, medcoder.coding, medcoder.notes; "
         "print(time.perf_counter() - t)"
     )
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], check=True, capture_output=True, text=True
-            ).stdout
-        )
-        for _ in range(3)
-    ]
+    runs: list[float] = []
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"importing medcoder failed:\n{done.stderr}")
+        runs.append(float(done.stdout))
     return statistics.median(runs)
 
 
@@ -184,25 +174,33 @@ def _startup(db: Path) -> tuple[KnowledgeBase, DiagnosisCoder]:
 
 
 def _parts(kb: KnowledgeBase) -> None:
-    """Re-time the coder's parts one by one (after the RSS readings: it builds them twice)."""
-    release = kb.release_for(CodeSystem.ICD10CM)
-    print("== DiagnosisCoder(kb) parts, re-timed one by one (files in the OS cache)")
-    t0 = time.perf_counter()
-    lexicon = IndexLexicon.from_connection(kb.con, release.id)
-    parts: list[tuple[str, float]] = [("Index lexicon (from SQLite)", time.perf_counter() - t0)]
-    for name, make in (
-        ("Index matcher", lambda: IndexMatcher(lexicon)),
-        ("learned ranker load", LearnedRanker.load),
-        ("abbreviations", Abbreviations.load),
-        ("term reliability", TermReliability.load),
-        ("long-term drugs", LongTermDrugs.load),
-        ("tabular facts", lambda: TabularFacts(kb.icd10cm)),
-    ):
-        t0 = time.perf_counter()
-        make()
-        parts.append((name, time.perf_counter() - t0))
-    for name, seconds in parts:
-        print(f"    {name:<30} {seconds * 1000:7.0f} ms")
+    """What DiagnosisCoder(kb) spends its time on: its direct callees under cProfile.
+
+    Built a second time after the RSS readings; read from the profile rather than a fixed list
+    so that parts added to the coder show up. Profiling inflates many-small-call code (the
+    lexicon's tokenizing) more than the rest: read the shares.
+    """
+    profile = cProfile.Profile()
+    profile.enable()
+    DiagnosisCoder(kb)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    init = next(
+        key
+        for key in stats
+        if key[2] == "__init__" and key[0].replace(os.sep, "/").endswith("coding/diagnosis.py")
+    )
+    total = stats[init][3]
+    print(f"== DiagnosisCoder(kb) parts (cProfile; {total * 1000:.0f} ms profiled in all)")
+    parts = sorted(
+        ((callers[init][3], key) for key, (*_, callers) in stats.items() if init in callers),
+        reverse=True,
+    )
+    for seconds, (file, line, name) in parts:
+        if seconds >= 0.001:
+            where = "/".join(Path(file).parts[-2:]) if file != "~" else "builtin"
+            share = seconds / total * 100
+            print(f"    {seconds * 1000:7.0f} ms  {share:5.1f} %  {where}:{line} {name}")
 
 
 # -- one core ------------------------------------------------------------------------------------
