@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from medcoder.codesets.releases import CodeSystem
 from medcoder.coding.abbreviations import Abbreviations
 from medcoder.coding.calibration import TermReliability
-from medcoder.coding.drugs import LongTermDrugs
+from medcoder.coding.combine import ModelCombiner
+from medcoder.coding.encounter import EncounterCodes
 from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
 from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
 from medcoder.coding.mentions import Mention, prune_overlaps
@@ -44,7 +45,6 @@ from medcoder.coding.rules import (
     Candidate,
     Rule,
     RuleContext,
-    demote,
     documentation_queries,
     drop_integral_symptoms,
     drop_less_specific,
@@ -54,7 +54,7 @@ from medcoder.coding.rules import (
 )
 from medcoder.coding.specificity import CodeCompleter, encounter_cues
 from medcoder.coding.tabular_facts import TabularFacts
-from medcoder.coding.text import STOPWORDS, Token, content_tokens, norm_token
+from medcoder.coding.text import STOPWORDS, Token, content_tokens
 from medcoder.coding.title_matcher import TitleMatcher
 from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
 from medcoder.notes.model import Note
@@ -90,28 +90,11 @@ _INPATIENT_ORDER = (
     "reason_for_visit",
     "history_of_present_illness",
 )
-# The learned ranker's proposals considered, and the lowest probability kept.
-_MODEL_TOP = 30
-_MODEL_FLOOR = 0.05
 _FIRST_LISTED_Z = ("Z00", "Z01", "Z02", "Z08", "Z09", "Z11", "Z12", "Z13", "Z23", "Z51")
 # Sections whose words are not conditions of the patient (drug names, allergens).
 _NO_CONDITIONS_SECTIONS = frozenset({"allergies", "medications"})
-_ON_DRUG = re.compile(
-    r"\b(on|takes|taking|continues?|continued|daily|bid|tid|qhs|qd|chronic|long[- ]term|home)\b",
-    re.IGNORECASE,
-)
-_PREVENTIVE = re.compile(
-    r"\b(annual (physical|exam|examination|wellness|preventive)|yearly physical|"
-    r"(preventive|preventative|wellness|well[- ]adult|well[- ]child|routine) "
-    r"(visit|exam|examination|physical|check[- ]?up|health maintenance)|health maintenance exam)\b",
-    re.IGNORECASE,
-)
-_NOT_CURRENT = frozenset(
-    {Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY, Assertion.HISTORICAL}
-)
 _PAST_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _STATUS_CUE = re.compile(r"s/p|status|post", re.IGNORECASE)
-_STATUS_CUE_TEXT = re.compile(r"\b(s/p|status post|status-post|post)\b", re.IGNORECASE)
 _HISTORY_PATHS = {Assertion.HISTORICAL: "History, personal", Assertion.FAMILY: "History, family"}
 
 
@@ -195,14 +178,14 @@ class DiagnosisCoder:
         self.abbreviations = Abbreviations.load()
         self.icd = TabularFacts(kb.icd10cm)
         self.completer = CodeCompleter(self.icd)
-        self.drugs = LongTermDrugs.load()
-        self.ranker = LearnedRanker.load() if self.config.use_model else None
-        self._code_words: dict[str, set[str]] = {}
         self.reliability = TermReliability.load() if self.config.calibrate else TermReliability({})
+        self.encounter = EncounterCodes(self.icd, self.lexicon, self.matcher, self.completer)
+        self.combiner = (
+            ModelCombiner(LearnedRanker.load(), self.icd, self.lexicon)
+            if self.config.use_model
+            else None
+        )
         self._status_root = self.lexicon.find_path("Status")
-        self._status_roots = [
-            root for root in (self._status_root, self.lexicon.find_path("Presence")) if root
-        ]
         self._history_roots = {
             kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
         }
@@ -220,13 +203,15 @@ class DiagnosisCoder:
         ctx = RuleContext(icd=self.icd)
         cands = self._candidates(note, mentions, note_words, ctx)
         cands = self._link_with(cands, note_words)
-        cands.extend(self._drug_therapy(note))
+        cands.extend(self.encounter.drug_therapy(note))
         cands.extend(
-            self._status_codes(note, tokens_by_sentence, by_existing={c.code for c in cands})
+            self.encounter.status_codes(
+                note, tokens_by_sentence, by_existing={c.code for c in cands}
+            )
         )
-        if self.ranker is not None:
-            cands = self._with_model(cands, note)
-        cands.extend(self._preventive_visit(note, cands))
+        if self.combiner is not None:
+            cands = self.combiner.combine(cands, note)
+        cands.extend(self.encounter.preventive_visit(note, cands))
         for name in self.config.rules:
             cands = _RULES[name](cands, ctx)
         cands = self._sequence(cands, note)
@@ -516,209 +501,6 @@ class DiagnosisCoder:
             else:
                 merged[cand.code] = cand
         return list(merged.values())
-
-    def _with_model(self, cands: list[Candidate], note: Note) -> list[Candidate]:
-        """Combine the learned ranker's probabilities with the Index walks (noisy-or)."""
-        assert self.ranker is not None
-        ranked = [r for r in self.ranker.rank(note.text, top=_MODEL_TOP) if r.score >= _MODEL_FLOOR]
-        by_code = {c.code: c for c in cands}
-        covered = [
-            (e.start, e.end) for c in cands if c.score >= ASSIGNED_THRESHOLD for e in c.evidence
-        ]
-        fresh: list[tuple[Candidate, tuple[int, int]]] = []
-        for r in ranked:
-            code = r.code.replace(".", "")
-            if not self.icd.is_billable(code):
-                continue
-            words = ", ".join(f"'{e.ngram}'" for e in r.evidence[:3])
-            existing = by_code.get(code)
-            if existing is not None:
-                existing.score = round(1 - (1 - existing.score) * (1 - r.score), 4)
-                existing.rules.append(f"learned ranker agrees (p={r.score:.2f}: {words})")
-                continue
-            if not r.evidence:
-                continue
-            evidence = [
-                Evidence(e.start, e.end, note.text[e.start : e.end], note.section_at(e.start).name)
-                for e in r.evidence
-            ]
-            named = self._names_condition(code, [e.ngram for e in r.evidence])
-            cand = Candidate(
-                code=code,
-                score=round(r.score, 4),
-                rationale=f"learned ranker (CodiEsp train), p={r.score:.2f} from {words}"
-                f" -> {self.icd.format(code)}",
-                evidence=evidence,
-                origin=Origin.MODEL,
-                first_offset=evidence[0].start,
-                section=evidence[0].section,
-            )
-            if not named:
-                demote(cand, "the model's evidence does not name the condition")
-            elif all(
-                any(a <= e.start < b or e.start <= a < e.end for a, b in covered) for e in evidence
-            ):
-                # One mention, one code: the Index walk already coded these words.
-                demote(cand, "its words are already coded from the Index")
-            fresh.append((cand, (evidence[0].start, evidence[0].end)))
-        if fresh:
-            statuses = assert_spans(note, [span for _, span in fresh])
-            outpatient = note.document.setting is Setting.OUTPATIENT
-            for (cand, _), status in zip(fresh, statuses, strict=True):
-                # A condition that is negated, hypothetical, a family member's or past is not
-                # coded from the model; the Index walk codes history and family as Z codes.
-                if status.status in _NOT_CURRENT or (
-                    status.status is Assertion.POSSIBLE and outpatient
-                ):
-                    demote(cand, f"its evidence is {status.status.value} ('{status.cue_text}')")
-                cands.append(cand)
-        return cands
-
-    def _names_condition(self, code: str, ngrams: list[str]) -> bool:
-        """True when some evidence word is a word of the code's title or Index entries.
-
-        The learned ranker also learns correlations (diabetes notes often code hypertension);
-        a code is only assigned from words that name the condition itself.
-        """
-        words = {norm_token(w) for g in ngrams for w in g.split()} - STOPWORDS
-        if not words:
-            return False
-        vocabulary = self._code_words.get(code)
-        if vocabulary is None:
-            vocabulary = set(content_tokens(self.icd.title(code)))
-            vocabulary |= self.lexicon.words_for_code(code)
-            self._code_words[code] = vocabulary
-        return bool(words & vocabulary)
-
-    def _status_codes(
-        self, note: Note, tokens_by_sentence: list[list[Token]], by_existing: set[str]
-    ) -> list[Candidate]:
-        """Status Z codes after "s/p" / "status post" (I.C.21.c.3): walk Status and Presence.
-
-        "s/p CABG" -> Status, coronary artery bypass graft -> Z95.1; "s/p R TKA" -> Presence,
-        knee-joint implant -> Z96.65- completed to Z96.651 by the documented side.
-        """
-        found: dict[str, Candidate] = {}
-        for sentence, tokens in zip(note.sentences, tokens_by_sentence, strict=True):
-            text = note.text[sentence.start : sentence.end]
-            if not tokens or not _STATUS_CUE_TEXT.search(text):
-                continue
-            positions = self.matcher.positions(tokens)
-            for cue in _STATUS_CUE_TEXT.finditer(text):
-                after = [i for i, t in enumerate(tokens) if t.start >= sentence.start + cue.end()]
-                if not after:
-                    continue
-                chain = [after[0]]
-                for root in self._status_roots:
-                    score, path, used = self.matcher.walk(root, positions, chain)
-                    code = next((n.code for n in reversed(path) if n.code), None)
-                    if code is None or score < 2:
-                        continue
-                    words = frozenset(tokens[i].norm for i in used)
-                    completion = self.completer.complete(
-                        code, words | {t.norm for t in tokens}, words
-                    )
-                    if completion is None or completion.code in by_existing:
-                        continue
-                    span = [tokens[i] for i in used if i != chain[0]] or [tokens[after[0]]]
-                    start, end = min(t.start for t in span), max(t.end for t in span)
-                    section = note.section_at(start).name
-                    evidence = Evidence(start, end, note.text[start:end], section)
-                    if completion.code in found:
-                        found[completion.code].evidence.append(evidence)
-                        continue
-                    found[completion.code] = Candidate(
-                        code=completion.code,
-                        score=0.7,
-                        rationale="Index: "
-                        + ", ".join(n.term for n in (root, *path))
-                        + f" -> {self.icd.format(completion.code)}",
-                        evidence=[evidence],
-                        origin=Origin.RULE,
-                        rules=["status (I.C.21.c.3)"],
-                        first_offset=start,
-                        section=section,
-                    )
-                    break
-        return list(found.values())
-
-    def _preventive_visit(self, note: Note, cands: list[Candidate]) -> list[Candidate]:
-        """A routine examination is the reason for the encounter (I.C.21.c.13): Z00.0- first.
-
-        With abnormal findings (any other condition assigned from the exam or assessment)
-        it is Z00.01 for an adult, Z00.121 for a child; without, Z00.00 / Z00.129.
-        """
-        head = note.text[: max(400, len(note.text) // 4)]
-        found = _PREVENTIVE.search(head)
-        if found is None or note.document.setting is Setting.INPATIENT:
-            return []
-        findings = [
-            c for c in cands if c.score >= ASSIGNED_THRESHOLD and not c.code.startswith("Z")
-        ]
-        age = note.document.patient.age
-        child = age is not None and age < 18
-        code = ("Z00121" if child else "Z0001") if findings else ("Z00129" if child else "Z0000")
-        with_findings = (
-            f"with abnormal findings ({', '.join(self.icd.format(c.code) for c in findings[:3])})"
-            if findings
-            else "without abnormal findings"
-        )
-        evidence = Evidence(
-            found.start(), found.end(), found.group(), note.section_at(found.start()).name
-        )
-        return [
-            Candidate(
-                code=code,
-                score=0.9,
-                rationale=f"routine examination '{found.group()}' {with_findings} "
-                f"-> {self.icd.format(code)}",
-                evidence=[evidence],
-                origin=Origin.RULE,
-                rules=["preventive-visit (I.C.21.c.13)"],
-                first_offset=found.start(),
-                section=evidence.section,
-            )
-        ]
-
-    def _drug_therapy(self, note: Note) -> list[Candidate]:
-        """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""
-        found: dict[str, Candidate] = {}
-        spans: list[tuple[int, int]] = []
-        hits = []
-        for sentence in note.sentences:
-            section = note.section_at(sentence.start).name
-            if section == "allergies":
-                continue
-            unit = note.text[sentence.start : sentence.end]
-            if section != "medications" and not _ON_DRUG.search(unit):
-                continue
-            for hit in self.drugs.find(note.text, sentence.start, sentence.end):
-                hits.append((hit, section))
-                spans.append((hit.start, hit.end))
-        if not hits:
-            return []
-        for (hit, section), status in zip(hits, assert_spans(note, spans), strict=True):
-            if status.status not in (Assertion.PRESENT, Assertion.HISTORICAL):
-                continue
-            code = hit.code.replace(".", "")
-            if not self.icd.is_billable(code):
-                continue
-            evidence = Evidence(hit.start, hit.end, note.text[hit.start : hit.end], section)
-            if code in found:
-                found[code].evidence.append(evidence)
-                continue
-            found[code] = Candidate(
-                code=code,
-                score=0.7,
-                rationale=f"long-term (current) use of {hit.label}: "
-                f"'{evidence.text}' -> {self.icd.format(code)}",
-                evidence=[evidence],
-                origin=Origin.RULE,
-                rules=["long-term-drug-therapy (I.C.21.c.3)"],
-                first_offset=hit.start,
-                section=section,
-            )
-        return list(found.values())
 
     def _sequence(self, cands: list[Candidate], note: Note) -> list[Candidate]:
         """First-listed / principal diagnosis first.
