@@ -33,6 +33,7 @@ import time
 from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import Any
 
 import medcoder
 from medcoder.codesets import KnowledgeBase
@@ -45,28 +46,18 @@ WARMUP = 5
 TARGET_STARTUP_S = 3.0
 TARGET_NOTES_PER_S = 100.0
 
-# Stages of DiagnosisCoder.code as (module path suffix, function name) groups. Some nest:
-# assertion runs inside "mentions" and "learned ranker + merge"; the ranker inside the merge.
+# Work that cuts across DiagnosisCoder.code's steps, as (module path suffix, function name)
+# groups; the steps themselves are read from the profile (the coder's direct callees).
 STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("read_document", (("notes/document.py", "read_document"),)),
     ("parse_note (sections, sentences)", (("notes/parser.py", "parse_note"),)),
     ("assertion (ConText, all calls)", (("notes/assertion.py", "assert_spans"),)),
     ("tokenize + abbreviations", (("coding/abbreviations.py", "tokenize"),)),
     (
-        "index matching (match + prune)",
+        "Index matching (match + prune)",
         (("coding/index_matcher.py", "match"), ("coding/mentions.py", "prune_overlaps")),
     ),
-    ("mentions total (tokenize+match+assert)", (("coding/diagnosis.py", "_mentions"),)),
-    (
-        "candidates (walks -> Tabular, linking, drugs)",
-        (
-            ("coding/diagnosis.py", "_candidates"),
-            ("coding/diagnosis.py", "_link_with"),
-            ("coding/diagnosis.py", "_drug_therapy"),
-        ),
-    ),
     ("learned ranker (rank)", (("coding/model/ranker.py", "rank"),)),
-    ("learned ranker + merge (_with_model)", (("coding/diagnosis.py", "_with_model"),)),
     (
         "rules",
         tuple(
@@ -77,14 +68,31 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "resolve_excludes1",
                 "drop_integral_symptoms",
                 "use_additional_queries",
+                "documentation_queries",
             )
         ),
     ),
-    (
-        "sequencing + results",
-        (("coding/diagnosis.py", "_sequence"), ("coding/diagnosis.py", "_suggestion")),
-    ),
 )
+
+Stats = dict[tuple[str, int, str], tuple[int, int, float, float, dict[Any, Any]]]
+
+
+def _where(file: str, line: int, name: str) -> str:
+    return ("/".join(Path(file).parts[-2:]) if file != "~" else "builtin") + f":{line} {name}"
+
+
+def _find(stats: Stats, suffix: str, func: str) -> list[tuple[str, int, str]]:
+    return [key for key in stats if key[2] == func and key[0].replace(os.sep, "/").endswith(suffix)]
+
+
+def _callees(
+    stats: Stats, caller: tuple[str, int, str]
+) -> list[tuple[float, tuple[str, int, str]]]:
+    """Direct callees of ``caller``, with the cumulative time spent in them from it."""
+    return sorted(
+        ((callers[caller][3], key) for key, (*_, callers) in stats.items() if caller in callers),
+        reverse=True,
+    )
 
 
 def _percentile(samples: Sequence[float], q: float) -> float:
@@ -184,23 +192,13 @@ def _parts(kb: KnowledgeBase) -> None:
     profile.enable()
     DiagnosisCoder(kb)
     profile.disable()
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
-    init = next(
-        key
-        for key in stats
-        if key[2] == "__init__" and key[0].replace(os.sep, "/").endswith("coding/diagnosis.py")
-    )
+    stats: Stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    init = _find(stats, "coding/diagnosis.py", "__init__")[0]
     total = stats[init][3]
     print(f"== DiagnosisCoder(kb) parts (cProfile; {total * 1000:.0f} ms profiled in all)")
-    parts = sorted(
-        ((callers[init][3], key) for key, (*_, callers) in stats.items() if init in callers),
-        reverse=True,
-    )
-    for seconds, (file, line, name) in parts:
+    for seconds, key in _callees(stats, init):
         if seconds >= 0.001:
-            where = "/".join(Path(file).parts[-2:]) if file != "~" else "builtin"
-            share = seconds / total * 100
-            print(f"    {seconds * 1000:7.0f} ms  {share:5.1f} %  {where}:{line} {name}")
+            print(f"    {seconds * 1000:7.0f} ms  {seconds / total * 100:5.1f} %  {_where(*key)}")
 
 
 # -- one core ------------------------------------------------------------------------------------
@@ -346,33 +344,33 @@ def _stages(coder: DiagnosisCoder, notes: list[tuple[str, bytes]]) -> None:
     for name, data in notes:
         coder.code(read_document(data, source=name))
     profile.disable()
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    stats: Stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
 
-    def cumulative(keys: tuple[tuple[str, str], ...]) -> float:
-        total = 0.0
-        for suffix, func in keys:
-            # A name may be both a function and a method of one module (assert_spans): the
-            # outermost one has the larger cumulative time and includes the other.
-            times = [
-                ct
-                for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items()
-                if name == func and file.replace(os.sep, "/").endswith(suffix)
-            ]
-            total += max(times, default=0.0)
-        return total
-
-    whole = cumulative((("coding/diagnosis.py", "code"),))
-    per_note = whole / len(notes) * 1000
-    print(f"{'DiagnosisCoder.code (profiled)':<46} {whole:7.2f} s  {per_note:6.2f} ms/note")
-    for label, keys in STAGES:
-        seconds = cumulative(keys)
-        share = seconds / whole * 100 if whole else 0.0
-        print(f"  {label:<44} {seconds:7.2f} s  {share:5.1f} %")
-    print("top functions by own time:")
+    code = _find(stats, "coding/diagnosis.py", "code")[0]
+    whole = stats[code][3]
+    print(
+        f"DiagnosisCoder.code (profiled) {whole:7.2f} s = {whole / len(notes) * 1000:.2f} ms/note"
+    )
+    print("  its steps (direct callees, >= 0.5 %):")
+    for seconds, key in _callees(stats, code):
+        if seconds >= 0.005 * whole:
+            print(f"    {seconds:6.2f} s  {seconds / whole * 100:5.1f} %  {_where(*key)}")
+    print("  work across the steps:")
+    for label, groups in STAGES:
+        # A name may be both a function and a method of one module (assert_spans): the
+        # outermost one has the larger cumulative time and includes the other.
+        found = [
+            max(stats[k][3] for k in keys) for keys in (_find(stats, *g) for g in groups) if keys
+        ]
+        if not found:
+            print(f"    {'-':>6}          {label} (not called)")
+            continue
+        seconds = sum(found)
+        print(f"    {seconds:6.2f} s  {seconds / whole * 100:5.1f} %  {label}")
+    print("  top functions by own time:")
     ranked = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
-    for (file, line, name), (_cc, calls, own, _ct, _callers) in ranked:
-        where = "/".join(Path(file).parts[-2:]) if file != "~" else "builtin"
-        print(f"  {own:6.2f} s  {calls:>9,} calls  {where}:{line} {name}")
+    for key, (_cc, calls, own, _ct, _callers) in ranked:
+        print(f"    {own:6.2f} s  {calls:>9,} calls  {_where(*key)}")
 
 
 def main() -> None:
