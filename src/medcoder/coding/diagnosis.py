@@ -48,13 +48,14 @@ from medcoder.coding.rules import (
     documentation_queries,
     drop_integral_symptoms,
     drop_less_specific,
+    drop_unspecified_injury,
     hypertension_presumption,
     resolve_excludes1,
     use_additional_queries,
 )
 from medcoder.coding.specificity import CodeCompleter, encounter_cues
 from medcoder.coding.tabular_facts import TabularFacts
-from medcoder.coding.text import STOPWORDS, Token, content_tokens
+from medcoder.coding.text import STOPWORDS, Token, content_tokens, mark_negated
 from medcoder.coding.title_matcher import TitleMatcher
 from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_note
 from medcoder.notes.model import Note
@@ -93,6 +94,8 @@ _INPATIENT_ORDER = (
 _FIRST_LISTED_Z = ("Z00", "Z01", "Z02", "Z08", "Z09", "Z11", "Z12", "Z13", "Z23", "Z51")
 # Sections whose words are not conditions of the patient (drug names, allergens).
 _NO_CONDITIONS_SECTIONS = frozenset({"allergies", "medications"})
+# "PMH: none. Meds: none. Allergies: NKDA." puts lists after inline labels mid-line.
+_INLINE_LIST_LABEL = re.compile(r"\s*(allerg\w*|meds|medications|current medications)\s*:", re.I)
 _PAST_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 _STATUS_CUE = re.compile(r"s/p|status|post", re.IGNORECASE)
 _HISTORY_PATHS = {Assertion.HISTORICAL: "History, personal", Assertion.FAMILY: "History, family"}
@@ -118,6 +121,7 @@ class CodingConfig:
     rules: tuple[str, ...] = (
         "hypertension_presumption",
         "drop_less_specific",
+        "drop_unspecified_injury",
         "resolve_excludes1",
         "drop_integral_symptoms",
         "use_additional_queries",
@@ -128,6 +132,7 @@ class CodingConfig:
 _RULES: dict[str, Rule] = {
     "hypertension_presumption": hypertension_presumption,
     "drop_less_specific": drop_less_specific,
+    "drop_unspecified_injury": drop_unspecified_injury,
     "resolve_excludes1": resolve_excludes1,
     "drop_integral_symptoms": drop_integral_symptoms,
     "use_additional_queries": use_additional_queries,
@@ -235,7 +240,7 @@ class DiagnosisCoder:
         all_tokens: list[list[Token]] = []
         spans: list[tuple[int, int]] = []
         for start, end in self._units(note):
-            tokens = self.abbreviations.tokenize(text[start:end], start)
+            tokens = mark_negated(self.abbreviations.tokenize(text[start:end], start))
             all_tokens.append(tokens)
             matches = self.matcher.match(tokens) + [
                 IndexMatch(
@@ -251,7 +256,7 @@ class DiagnosisCoder:
             matches = prune_overlaps(matches, tokens)
             words = frozenset(t.norm for t in tokens if t.norm not in STOPWORDS)
             section = note.section_at(start).name
-            if section in _NO_CONDITIONS_SECTIONS:
+            if section in _NO_CONDITIONS_SECTIONS or _INLINE_LIST_LABEL.match(text, start, end):
                 continue
             for match in matches:
                 if match.code is None and not (match.see and "condition" not in match.see):
@@ -479,6 +484,14 @@ class DiagnosisCoder:
                 if completion is None or completion.code == cand.code:
                     continue
                 linked = self.icd.format(completion.code)
+                # The base code stays when the combination code asks for it as an additional
+                # code (I11.0 "use additional code to identify type of heart failure (I50.-)").
+                keeps_base = any(
+                    self.icd.satisfies(cand.code, ranges)
+                    for ranges in self.icd.use_additional_refs(completion.code)
+                )
+                if keeps_base:
+                    out.append(cand)
                 out[i] = Candidate(
                     code=completion.code,
                     score=max(cand.score, other.score),

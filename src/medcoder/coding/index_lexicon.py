@@ -53,6 +53,7 @@ class IndexNode:
     see: str | None
     connector: bool
     see_also: str | None = None
+    negative: bool = False  # "without ...", "no ...": its words must be negated in the note
     children: list[int] = field(default_factory=list)
 
 
@@ -144,6 +145,9 @@ class IndexLexicon:
             inline_optional = " ".join(_PAREN.findall(term) + _PAREN.findall(nonessential or ""))
             lowered = " ".join(plain.lower().split())
             alternatives = () if lowered in CONNECTOR_TERMS else tuple(_alternatives(plain))
+            negative = lowered.startswith(("without ", "no "))
+            if negative:
+                alternatives = tuple(tuple("~" + w for w in alt) for alt in alternatives)
             connector = not alternatives
             optional = frozenset(content_tokens(inline_optional)) - {
                 w for alt in alternatives for w in alt
@@ -160,6 +164,7 @@ class IndexLexicon:
                 see=see or None,
                 see_also=see_also or None,
                 connector=connector,
+                negative=negative,
             )
             nodes[node_id] = node
             if parent is not None and parent in nodes:

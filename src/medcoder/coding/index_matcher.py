@@ -19,6 +19,8 @@ __all__ = ["IndexMatch", "IndexMatcher"]
 
 #: How far (in tokens) a subterm's word may be from the words already matched.
 WINDOW = 6
+#: Cross-references followed within one walk (guards against see-loops).
+_MAX_SEE_HOPS = 12
 #: How far apart the words of one entry may be ("acute on chronic" -> acute ... chronic).
 _WITHIN_ENTRY = 3
 
@@ -105,7 +107,11 @@ class IndexMatcher:
         return used
 
     def walk(
-        self, node: IndexNode, positions: dict[str, list[int]], chain: list[int]
+        self,
+        node: IndexNode,
+        positions: dict[str, list[int]],
+        chain: list[int],
+        depth: int = 0,
     ) -> tuple[int, list[IndexNode], list[int]]:
         """Best-supported path below ``node``: (words matched, nodes, token positions).
 
@@ -116,7 +122,7 @@ class IndexMatcher:
         for child_id in node.children:
             child = self.lexicon.nodes[child_id]
             if child.connector:
-                score, path, used = self.walk(child, positions, chain)
+                score, path, used = self.walk(child, positions, chain, depth)
                 if score > 0 and (score, len(path) + 1) > (best[0], len(best[1])):
                     best = (score, [child, *path], used)
                 continue
@@ -128,7 +134,14 @@ class IndexMatcher:
             if placed is None:
                 continue
             bonus = sum(1 for w in child.optional if w in positions)
-            score, path, used = self.walk(child, positions, chain + placed)
+            below = child
+            if child.see and not child.code and not child.children and depth < _MAX_SEE_HOPS:
+                # A pure cross-reference ("malleolus - see Fracture, ankle"): continue the walk
+                # below its target, as a coder turns to the entry it names.
+                target = self.lexicon.find_path(child.see)
+                if target is not None and target is not child:
+                    below = target
+            score, path, used = self.walk(below, positions, chain + placed, depth + 1)
             total = len(placed) + bonus + score
             if (total, len(path) + 1) > (best[0], len(best[1])):
                 best = (total, [child, *path], used)

@@ -25,6 +25,7 @@ __all__ = [
     "demote",
     "documentation_queries",
     "drop_less_specific",
+    "drop_unspecified_injury",
     "hypertension_presumption",
     "resolve_excludes1",
     "use_additional_queries",
@@ -160,6 +161,35 @@ def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candida
     return out
 
 
+def drop_unspecified_injury(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
+    """An "unspecified injury of <site>" is not coded beside a specific injury (I.C.19.b).
+
+    "CC: right ankle injury" is what the fracture of the lateral malleolus turned out to be.
+    """
+    specific = [
+        c
+        for c in cands
+        if c.code[0] in "ST"
+        and c.score >= ASSIGNED_THRESHOLD
+        and not ctx.icd.title(c.code).lower().startswith("unspecified injury")
+    ]
+    if not specific:
+        return cands
+    for cand in cands:
+        if cand.code[0] == "S" and ctx.icd.title(cand.code).lower().startswith(
+            "unspecified injury"
+        ):
+            demote(cand, f"unspecified injury beside {ctx.icd.format(specific[0].code)}")
+    return cands
+
+
+def _excludes1_rank(cand: Candidate, ctx: RuleContext) -> tuple[bool, bool, float, int]:
+    """Which of two Excludes1 codes a coder keeps: the one found in the documentation's own
+    words (Index or Tabular, not only the model), then the specific one, then the likelier."""
+    specific = "unspecified" not in ctx.icd.title(cand.code).lower()
+    return (cand.origin is not Origin.MODEL, specific, cand.score, -cand.first_offset)
+
+
 def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
     """Excludes1 pairs are never reported together: keep the better-supported code."""
     dropped: set[int] = set()
@@ -169,7 +199,7 @@ def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidat
         for j, b in enumerate(cands):
             if j == i or j in dropped or not ctx.icd.excludes1_conflict(a.code, b.code):
                 continue
-            loser = j if (a.score, -a.first_offset) >= (b.score, -b.first_offset) else i
+            loser = j if _excludes1_rank(a, ctx) >= _excludes1_rank(b, ctx) else i
             winner = i if loser == j else j
             dropped.add(loser)
             demote(cands[loser], f"Excludes1 of {ctx.icd.format(cands[winner].code)}")

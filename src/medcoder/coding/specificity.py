@@ -47,6 +47,9 @@ _SUBSEQUENT = re.compile(
     r"suture removal)\b",
     re.IGNORECASE,
 )
+_OPEN_FRACTURE = re.compile(
+    r"\b(open|compound) fracture|fracture[^.;]{0,40}\b(is|was) open\b", re.IGNORECASE
+)
 _SEQUELA = re.compile(r"\b(sequela|sequelae|late effect|residual of|scar from|healed)\b", re.I)
 
 
@@ -73,7 +76,7 @@ def _with_without(title: str, words: Collection[str]) -> float:
 
 
 def encounter_cues(text: str) -> frozenset[str]:
-    """Markers for the encounter type read from the whole note ("@subsequent", "@sequela").
+    """Markers for the encounter read from the whole note ("@subsequent", "@sequela", "@open").
 
     Only phrases that describe *this* encounter count: a plan's "follow up in 2 weeks" is about a
     future visit and does not make today's visit a subsequent encounter.
@@ -83,6 +86,8 @@ def encounter_cues(text: str) -> frozenset[str]:
         cues.add("@subsequent")
     if _SEQUELA.search(text):
         cues.add("@sequela")
+    if _OPEN_FRACTURE.search(text):
+        cues.add("@open")
     return frozenset(cues)
 
 
@@ -111,7 +116,7 @@ def encounter_character(meanings: dict[str, str], words: Collection[str]) -> tup
         char = pick("D")
         if char:
             return char, "subsequent encounter documented"
-    if "open" in words and pick("B"):
+    if "@open" in words and pick("B"):
         return "B", "initial encounter, open fracture documented"
     char = pick("A") or sorted(meanings)[0]
     return char, "initial encounter (active treatment)"

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["STOPWORDS", "Token", "content_tokens", "norm_token", "tokenize"]
+__all__ = ["STOPWORDS", "Token", "content_tokens", "mark_negated", "norm_token", "tokenize"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+(?:\.\d+)?[a-z]?")
 
@@ -18,7 +18,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+(?:\.\d+)?[a-z]?")
 STOPWORDS = frozenset(
     """a an the of and or in on at to by for from as with without into than that this these
     those is are was were be been being has have had its it their his her nec nos
-    elsewhere classified other""".split()
+    elsewhere classified other only""".split()
 )
 
 _BRITISH = (
@@ -123,3 +123,30 @@ def content_tokens(text: str) -> tuple[str, ...]:
         if token.norm not in STOPWORDS:
             seen.setdefault(token.norm, None)
     return tuple(seen)
+
+
+#: Words that negate the next few words ("no bleeding", "without esophagitis").
+_LOCAL_NEGATIONS = frozenset({"no", "without", "not", "negative", "deny", "denie", "free"})
+_NEGATION_REACH = 3
+
+
+def mark_negated(tokens: list[Token]) -> list[Token]:
+    """Tokens with the few words right after a negation prefixed "~" ("~bleeding").
+
+    Index entries match plain words only, so "GERD ... without bleeding" cannot walk to
+    "with bleeding"; an entry that itself says "without"/"no" matches the "~" forms. This is a
+    short local scope; sentence-level negation is the assertion module's job.
+    """
+    out: list[Token] = []
+    reach = 0
+    for token in tokens:
+        if token.norm in _LOCAL_NEGATIONS:
+            reach = _NEGATION_REACH
+            out.append(token)
+            continue
+        if reach and token.norm not in STOPWORDS:
+            out.append(Token("~" + token.norm, token.start, token.end))
+            reach -= 1
+            continue
+        out.append(token)
+    return out
