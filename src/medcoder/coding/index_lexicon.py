@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from medcoder.coding.text import content_tokens
@@ -91,12 +92,77 @@ def _comma_alternatives(term: str) -> list[tuple[str, ...]]:
     return [alt + tuple(qualifiers) for alt in alternatives]
 
 
+_Row = tuple[int, int | None, int, str, str | None, str | None, str | None, str, str | None]
+
+
+def _prepare(row: _Row, children: list[int]) -> IndexNode:
+    node_id, parent, level, term, nonessential, see, code, path, see_also = row
+    # The flattened index keeps text that followed an inline nonessential modifier in the
+    # modifier column ("and" + "(on) chronic (congestive)"): words outside the parentheses
+    # belong to the term itself.
+    trailing = _PAREN.sub(" ", nonessential or "")
+    plain = _PAREN.sub(" ", term) + " " + trailing
+    inline_optional = " ".join(_PAREN.findall(term) + _PAREN.findall(nonessential or ""))
+    lowered = " ".join(plain.lower().split())
+    alternatives = () if lowered in CONNECTOR_TERMS else tuple(_alternatives(plain))
+    negative = lowered.startswith(("without ", "no "))
+    if negative:
+        alternatives = tuple(tuple("~" + w for w in alt) for alt in alternatives)
+    optional = frozenset(content_tokens(inline_optional)) - {w for alt in alternatives for w in alt}
+    return IndexNode(
+        id=node_id,
+        parent=parent,
+        level=level,
+        term=term,
+        path=path,
+        alternatives=alternatives,
+        optional=optional,
+        code=code or None,
+        see=see or None,
+        see_also=see_also or None,
+        connector=not alternatives,
+        negative=negative,
+        children=children,
+    )
+
+
+class _LazyNodes(Mapping[int, IndexNode]):
+    """Index entries by id, each prepared on first access."""
+
+    def __init__(self, rows: list[_Row]) -> None:
+        self._rows = {row[0]: row for row in rows}
+        self._children: dict[int, list[int]] = {}
+        for row in rows:
+            if row[1] is not None:
+                self._children.setdefault(row[1], []).append(row[0])
+        self._ready: dict[int, IndexNode] = {}
+
+    def __getitem__(self, node_id: int) -> IndexNode:
+        node = self._ready.get(node_id)
+        if node is None:
+            node = _prepare(self._rows[node_id], self._children.get(node_id, []))
+            self._ready[node_id] = node
+        return node
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def codes(self) -> Iterator[tuple[int, str]]:
+        """(id, code) of every entry that has a code, without preparing entries."""
+        for node_id, row in self._rows.items():
+            if row[6]:
+                yield node_id, row[6]
+
+
 class IndexLexicon:
     """The Index tree of one release, with head words -> main terms."""
 
     def __init__(
         self,
-        nodes: dict[int, IndexNode],
+        nodes: _LazyNodes,
         heads: dict[str, list[tuple[int, tuple[str, ...]]]],
         mains: dict[str, list[int]],
     ) -> None:
@@ -132,59 +198,33 @@ class IndexLexicon:
             tuple[int, int | None, int, str, str | None, str | None, str | None, str, str | None]
         ],
     ) -> IndexLexicon:
-        """Build from (id, parent_id, level, term, nonessential, see, code, path, see_also)."""
-        nodes: dict[int, IndexNode] = {}
+        """Build from (id, parent_id, level, term, nonessential, see, code, path, see_also).
+
+        Only main terms are prepared up front; every other entry is prepared the first time a
+        walk reaches it (a note touches a few hundred of the 81,000 entries), which keeps the
+        coder's start-up short.
+        """
+        nodes = _LazyNodes(rows)
         heads: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         mains: dict[str, list[int]] = {}
-        for node_id, parent, level, term, nonessential, see, code, path, see_also in rows:
-            # The flattened index keeps text that followed an inline nonessential modifier in
-            # the modifier column ("and" + "(on) chronic (congestive)"): words outside the
-            # parentheses belong to the term itself.
-            trailing = _PAREN.sub(" ", nonessential or "")
-            plain = _PAREN.sub(" ", term) + " " + trailing
-            inline_optional = " ".join(_PAREN.findall(term) + _PAREN.findall(nonessential or ""))
-            lowered = " ".join(plain.lower().split())
-            alternatives = () if lowered in CONNECTOR_TERMS else tuple(_alternatives(plain))
-            negative = lowered.startswith(("without ", "no "))
-            if negative:
-                alternatives = tuple(tuple("~" + w for w in alt) for alt in alternatives)
-            connector = not alternatives
-            optional = frozenset(content_tokens(inline_optional)) - {
-                w for alt in alternatives for w in alt
-            }
-            node = IndexNode(
-                id=node_id,
-                parent=parent,
-                level=level,
-                term=term,
-                path=path,
-                alternatives=alternatives,
-                optional=optional,
-                code=code or None,
-                see=see or None,
-                see_also=see_also or None,
-                connector=connector,
-                negative=negative,
-            )
-            nodes[node_id] = node
-            if parent is not None and parent in nodes:
-                nodes[parent].children.append(node_id)
-            if level == 0:
-                for alt in alternatives:
-                    mains.setdefault(alt[0], []).append(node_id)
-                    # Bare letters and two-letter heads ("H disease") fire on initials.
-                    if alt[0] in _NOT_FROM_TEXT or len("".join(alt)) < 3:
-                        continue
-                    heads.setdefault(alt[0], []).append((node_id, alt))
+        for row in rows:
+            if row[2] != 0:
+                continue
+            node = nodes[row[0]]
+            for alt in node.alternatives:
+                mains.setdefault(alt[0], []).append(node.id)
+                # Bare letters and two-letter heads ("H disease") fire on initials.
+                if alt[0] in _NOT_FROM_TEXT or len("".join(alt)) < 3:
+                    continue
+                heads.setdefault(alt[0], []).append((node.id, alt))
         return cls(nodes, heads, mains)
 
     def words_for_code(self, code: str) -> set[str]:
         """Words of every Index entry (and its ancestors) that leads to ``code`` (undotted)."""
         if self._by_code is None:
             by_code: dict[str, list[int]] = {}
-            for entry in self.nodes.values():
-                if entry.code:
-                    by_code.setdefault(entry.code.rstrip("-"), []).append(entry.id)
+            for node_id, raw in self.nodes.codes():
+                by_code.setdefault(raw.rstrip("-"), []).append(node_id)
             self._by_code = by_code
         words: set[str] = set()
         for node_id in self._by_code.get(code, ()):

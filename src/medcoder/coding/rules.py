@@ -197,7 +197,12 @@ def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidat
         if i in dropped:
             continue
         for j, b in enumerate(cands):
-            if j == i or j in dropped or not ctx.icd.excludes1_conflict(a.code, b.code):
+            if j <= i or j in dropped:
+                continue
+            # Two suggestions for review never conflict on a claim.
+            if max(a.score, b.score) < ASSIGNED_THRESHOLD:
+                continue
+            if not ctx.icd.excludes1_conflict(a.code, b.code):
                 continue
             loser = j if _excludes1_rank(a, ctx) >= _excludes1_rank(b, ctx) else i
             winner = i if loser == j else j

@@ -72,7 +72,12 @@ class TabularFacts:
             notes = self.icd.excludes1(code)
         except CodeError:
             return ()
-        return tuple((r.first, r.last) for n in notes for r in n.refs)
+        # Stored without dots and dashes, so the check per pair is two slices.
+        return tuple(
+            (r.first.replace(".", "").rstrip("-"), r.last.replace(".", "").rstrip("-"))
+            for n in notes
+            for r in n.refs
+        )
 
     def excludes1_conflict(self, a: str, b: str) -> bool:
         """True when an Excludes1 note of ``a`` names ``b`` or of ``b`` names ``a``."""
@@ -90,7 +95,10 @@ class TabularFacts:
         except CodeError:
             return ()
         return tuple(
-            tuple((r.first, r.last) for r in n.refs)
+            tuple(
+                (r.first.replace(".", "").rstrip("-"), r.last.replace(".", "").rstrip("-"))
+                for r in n.refs
+            )
             for n in notes
             if n.refs and "to identify" in n.text and "if applicable" not in n.text
         )
@@ -101,9 +109,8 @@ class TabularFacts:
 
 
 def _covered(code: str, refs: tuple[tuple[str, str], ...]) -> bool:
-    plain = code.replace(".", "")
-    for first, last in refs:
-        lo, hi = first.replace(".", "").rstrip("-"), last.replace(".", "").rstrip("-")
-        if plain[: len(lo)] >= lo and plain[: len(hi)] <= hi:
+    """``code`` (undotted) falls in one of the undotted (first, last) ranges."""
+    for lo, hi in refs:
+        if code[: len(lo)] >= lo and code[: len(hi)] <= hi:
             return True
     return False

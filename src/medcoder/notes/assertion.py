@@ -127,6 +127,7 @@ class ContextEngine:
         lengths: dict[str, set[int]] = {}
         for key in self._table:
             lengths.setdefault(key[0], set()).add(len(key))
+        self._last: tuple[Note, tuple[list[Cue], list[_Terminator]]] | None = None
         self._lengths = {first: sorted(n, reverse=True) for first, n in lengths.items()}
 
     @property
@@ -139,6 +140,16 @@ class ContextEngine:
         return self._find(note)[0]
 
     def _find(self, note: Note) -> tuple[list[Cue], list[_Terminator]]:
+        # A coder asks about the same note several times (mentions, drugs, model evidence):
+        # the cues of the last note are kept.
+        last = self._last
+        if last is not None and last[0] is note:
+            return last[1]
+        found = self._scan(note)
+        self._last = (note, found)
+        return found
+
+    def _scan(self, note: Note) -> tuple[list[Cue], list[_Terminator]]:
         # Cues are looked up token by token, longest first, so that a pseudo-cue ("no
         # increase") or a longer cue ("no history of") hides the shorter one inside it. A
         # dictionary walk is ~100x faster than one regular expression of 500 alternatives.
