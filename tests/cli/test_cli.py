@@ -66,6 +66,10 @@ class TestValidate:
         assert result["reason"] == "missing_7th"
         assert "S72.001A" in result["completions"]
 
+    def test_shape_shared_by_two_systems_is_checked_where_it_exists(self) -> None:
+        code, out = invoke("validate", "J1885", "--dos", "2026-05-01", "--json")
+        assert code == 0 and json.loads(out)["system"] == "hcpcs"
+
     def test_valid_code_exits_0(self) -> None:
         code, _ = invoke("validate", "S72.001A", "--dos", "2026-05-01")
         assert code == 0
@@ -152,9 +156,7 @@ class TestCodeBatch:
         (tmp_path / "c.txt").write_text("Assessment: acute on chronic diastolic heart failure.\n")
         out_tsv = tmp_path / "preds.tsv"
         jsonl = tmp_path / "full.jsonl"
-        code, out = invoke(
-            "code-batch", str(tmp_path), "-o", str(out_tsv), "--jsonl", str(jsonl)
-        )
+        code, out = invoke("code-batch", str(tmp_path), "-o", str(out_tsv), "--jsonl", str(jsonl))
         assert code == 0
         assert "coded 2 of 3" in out and "b" in out
         rows = [line.split("\t") for line in out_tsv.read_text().splitlines()]

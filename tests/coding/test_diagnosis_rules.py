@@ -85,6 +85,10 @@ class TestCombinations:
         assert assigned(result) == ["E11.22", "N18.32"]
         assert "with-linking (I.A.15)" in result.diagnoses[0].rules
 
+    def test_each_diabetic_complication_keeps_its_code(self, coder: DiagnosisCoder) -> None:
+        result = code(coder, "Assessment: T2DM with diabetic polyneuropathy. CKD stage 3a.\n")
+        assert set(assigned(result)) == {"E11.42", "E11.22", "N18.31"}
+
     def test_hypertension_with_heart_failure(self, coder: DiagnosisCoder) -> None:
         result = code(coder, "Assessment:\n1. Hypertension.\n2. Chronic diastolic heart failure.\n")
         assert assigned(result) == ["I11.0", "I50.32"]
@@ -184,6 +188,17 @@ class TestResultShape:
     def test_same_note_same_codes(self, coder: DiagnosisCoder) -> None:
         text = "Assessment: Hypertension. Hyperlipidemia. Hypothyroidism.\n"
         assert code(coder, text) == code(coder, text)
+
+    def test_code_deleted_in_fy2027_is_not_assigned_on_a_fy2027_date(
+        self, coder: DiagnosisCoder
+    ) -> None:
+        text = "Assessment: Dilated cardiomyopathy.\n"
+        before = coder.code(read_document(text, date_of_service="2026-09-15"))
+        after = coder.code(read_document(text, date_of_service="2026-11-23"))
+        assert "I42.0" in assigned(before)
+        assert "I42.0" not in assigned(after)
+        demoted = [d for d in after.diagnoses if d.code == "I42.0"]
+        assert demoted and any("not valid on 2026-11-23" in r for r in demoted[0].rules)
 
     def test_fy2027_date_carries_a_warning(self, coder: DiagnosisCoder) -> None:
         result = coder.code(read_document("Hypertension.", date_of_service="2026-11-23"))

@@ -45,8 +45,8 @@ def _lookup_one(kb: KnowledgeBase, system: SystemName, code: str, dos: Any) -> A
         return kb.adjustments.group(code)
     if system is SystemName.CPT:
         raise UnknownCodeError(
-            f"CPT {code}: CPT descriptors are AMA-licensed and not shipped; "
-            "import a licensed file with `medcoder cpt import`",
+            f"CPT {code}: CPT descriptors are AMA-licensed and not shipped with medcoder; "
+            "look the code up in your licensed CPT source",
             code=code,
             system="cpt",
         )
@@ -72,6 +72,16 @@ def _resolve(
     assert first_error is not None
     suggestions = getattr(first_error, "suggestions", ())
     fail(str(first_error), suggestions=[str(s) for s in suggestions])
+
+
+def _first_known(kb: KnowledgeBase, systems: list[SystemName], code: str, dos: Any) -> SystemName:
+    for candidate in systems:
+        try:
+            _lookup_one(kb, candidate, code, dos)
+        except CodeError:
+            continue
+        return candidate
+    return systems[0]
 
 
 def lookup(
@@ -108,7 +118,9 @@ def validate(
         fail(f"{code!r} does not look like a code of any system medcoder knows")
     with open_kb() as kb:
         try:
-            target = systems[0]
+            # A shape several systems share (J1885: ICD-10-CM J18.85? HCPCS J1885) is checked
+            # in the first system that knows the code.
+            target = _first_known(kb, systems, code, day)
             if target is SystemName.ICD10CM:
                 result: Any = kb.icd10cm.validate(code, day)
             elif target is SystemName.ICD10PCS:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -91,10 +92,10 @@ def code(
         table.add_row(
             str(i),
             Text(dx.code, style="bold green" if dx.assigned else "dim"),
-            dx.title,
+            escape(dx.title),
             f"{dx.score:.2f}",
-            "; ".join(f"“{e.text}”" for e in dx.evidence[:2]),
-            dx.rationale + (f" [{', '.join(dx.rules)}]" if dx.rules else ""),
+            escape("; ".join(f"“{e.text}”" for e in dx.evidence[:2])),
+            escape(dx.rationale + (f" [{', '.join(dx.rules)}]" if dx.rules else "")),
         )
     console.print(table)
     for q in result.queries:
@@ -163,7 +164,11 @@ def code_batch(
     """Code every note in DIR; rows of a document in descending score (>= 0.5 = assigned)."""
     if not directory.is_dir():
         fail(f"not a folder: {directory}")
-    files = sorted(directory.glob("*.txt")) or sorted(directory.glob("*.json"))
+    # A note may come as text or as a JSON envelope; when both exist for one name, the
+    # envelope wins because it carries the setting and the date of service.
+    by_stem = {f.stem: f for f in sorted(directory.glob("*.txt"))}
+    by_stem.update({f.stem: f for f in sorted(directory.glob("*.json"))})
+    files = [by_stem[stem] for stem in sorted(by_stem)]
     if not files:
         fail(f"no *.txt or *.json notes in {directory}")
     # Build (or reuse) the knowledge base once, before any worker starts.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -72,10 +73,10 @@ def demo(
             for dx in result.assigned:
                 table.add_row(
                     f"[bold green]{dx.code}[/bold green]",
-                    dx.title,
+                    escape(dx.title),
                     f"{dx.score:.2f}",
-                    "; ".join(f"“{e.text}”" for e in dx.evidence[:2]),
-                    dx.rationale,
+                    escape("; ".join(f"“{e.text}”" for e in dx.evidence[:2])),
+                    escape(dx.rationale),
                 )
             console.print(table)
             for query in result.queries:

@@ -250,7 +250,7 @@ class Ncci:
         return (
             f"date of service {day.isoformat()} is after the end of {release.label} "
             f"({release.nominal_end.isoformat()}), the newest NCCI quarter loaded; edits may "
-            "have changed since: import a newer quarter with `medcoder ncci import`"
+            "have changed since: load a newer quarter of the CMS NCCI files before relying on it"
         )
 
     def ptp(

@@ -45,6 +45,7 @@ from medcoder.coding.rules import (
     Candidate,
     Rule,
     RuleContext,
+    demote,
     documentation_queries,
     drop_integral_symptoms,
     drop_less_specific,
@@ -61,7 +62,7 @@ from medcoder.notes import Assertion, Document, Setting, assert_spans, parse_not
 from medcoder.notes.model import Note
 
 if TYPE_CHECKING:
-    from medcoder.codesets.kb import KnowledgeBase
+    from medcoder.codesets.kb import DatedView, KnowledgeBase
 
 __all__ = ["CodingConfig", "DiagnosisCoder"]
 
@@ -219,6 +220,7 @@ class DiagnosisCoder:
         cands.extend(self.encounter.preventive_visit(note, cands))
         for name in self.config.rules:
             cands = _RULES[name](cands, ctx)
+        cands = self._check_date(cands, view)
         cands = self._sequence(cands, note)
         diagnoses = tuple(self._suggestion(c) for c in cands if c.score >= self.config.min_score)
         return CodingResult(
@@ -227,7 +229,7 @@ class DiagnosisCoder:
             date_of_service=dos,
             diagnoses=diagnoses,
             queries=tuple(_dedupe_queries(ctx.queries)),
-            warnings=view.warnings,
+            warnings=tuple(w for w in view.warnings if w.startswith("icd10cm")),
         )
 
     # -- steps -------------------------------------------------------------------------------
@@ -490,7 +492,12 @@ class DiagnosisCoder:
                     self.icd.satisfies(cand.code, ranges)
                     for ranges in self.icd.use_additional_refs(completion.code)
                 )
-                if keeps_base:
+                # A base that is already a combination code (E11.42 from "Diabetes, with,
+                # polyneuropathy") stays too: each diabetic complication has its own code.
+                already_combined = any(
+                    self.lexicon.nodes[n].term.lower() == "with" for n in cand.path
+                )
+                if keeps_base or already_combined:
                     out.append(cand)
                 out[i] = Candidate(
                     code=completion.code,
@@ -514,6 +521,19 @@ class DiagnosisCoder:
             else:
                 merged[cand.code] = cand
         return list(merged.values())
+
+    def _check_date(self, cands: list[Candidate], view: DatedView) -> list[Candidate]:
+        """Assigned codes must be valid on the date of service (FY2027 dates: the MCE check)."""
+        release = view.release(CodeSystem.ICD10CM)
+        if not release.is_stale_on(view.date_of_service):
+            return cands  # the vendored release is in force: completion already checked it
+        for cand in cands:
+            if cand.score < ASSIGNED_THRESHOLD:
+                continue
+            check = self.kb.icd10cm.validate(cand.code, view.date_of_service)
+            if not check.valid:
+                demote(cand, f"not valid on {view.date_of_service.isoformat()}: {check.message}")
+        return cands
 
     def _sequence(self, cands: list[Candidate], note: Note) -> list[Candidate]:
         """First-listed / principal diagnosis first.
