@@ -20,9 +20,9 @@ from medcoder.notes import read_document
 NOTES = Path(__file__).resolve().parents[1] / "data" / "notes"
 
 # Measured on this suite (31 notes, 108 expected codes) when the floors were set.
-MIN_EXPECTED_FOUND = 0.78
-MAX_FORBIDDEN_ASSIGNED = 10
-MIN_FIRST_LISTED_RIGHT = 19
+MIN_EXPECTED_FOUND = 0.82
+MAX_FORBIDDEN_ASSIGNED = 6
+MIN_FIRST_LISTED_RIGHT = 25
 
 
 @dataclass

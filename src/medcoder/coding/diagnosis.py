@@ -563,12 +563,32 @@ class DiagnosisCoder:
             return (0, z_last, rank, start)
 
         ordered = sorted(cands, key=key)
+        ordered = self._etiology_first(ordered)
         if ordered:
             ordered[0].rules.append(
                 "principal diagnosis"
                 if note.document.setting is Setting.INPATIENT
                 else "first-listed diagnosis"
             )
+        return ordered
+
+    def _etiology_first(self, ordered: list[Candidate]) -> list[Candidate]:
+        """A code another assigned code asks for as its *additional* code is not listed first.
+
+        I13.0 asks for N18.- and I50.- ("use additional code"), so it goes before them even
+        when the note names the kidney disease first (I.A.13 etiology/manifestation, I.C.9.a).
+        """
+        if not ordered or ordered[0].score < ASSIGNED_THRESHOLD:
+            return ordered
+        first = ordered[0]
+        for cand in ordered[1:]:
+            if cand.score < ASSIGNED_THRESHOLD:
+                break
+            if any(
+                self.icd.satisfies(first.code, r) for r in self.icd.use_additional_refs(cand.code)
+            ):
+                ordered.remove(cand)
+                return [cand, *ordered]
         return ordered
 
     def _suggestion(self, c: Candidate) -> CodeSuggestion:

@@ -216,19 +216,45 @@ def resolve_excludes1(cands: list[Candidate], ctx: RuleContext) -> list[Candidat
     return cands
 
 
-# R-code blocks (signs and symptoms) and the chapters whose diagnoses they are integral to
-# (I.B.5 / I.C.18.b): a symptom goes when a definitive diagnosis of that body system is coded.
-_SYMPTOM_SYSTEMS: tuple[tuple[str, str, str], ...] = (
-    ("R00", "R09", "IJ"),  # circulatory and respiratory
-    ("R10", "R19", "K"),  # digestive and abdomen
-    ("R20", "R23", "LS"),  # skin (and the skin over an injury)
-    ("R25", "R29", "GMS"),  # nervous and musculoskeletal (falls, deformity with injuries)
-    ("R30", "R39", "N"),  # urinary
-    ("R40", "R46", "FG"),  # cognition, perception, emotional state
-    ("R47", "R49", "GF"),  # speech and voice
-    ("R50", "R50", "AB"),  # fever -> infections
-    ("R52", "R52", "SMKN"),  # pain, unspecified -> the painful condition
-    ("R60", "R60", "ISN"),  # edema / swelling -> heart failure, injury, kidney disease
+# Signs and symptoms (R codes) and the definitive diagnoses they are routinely part of
+# (I.B.5, I.C.18.b): (symptom code prefix, prefixes of the diagnoses that make it integral).
+# A symptom goes only when such a diagnosis is assigned: chest pain goes with an MI, not with
+# hypertension.
+_INTEGRAL_TO: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("R00", ("I47", "I48", "I49")),
+    ("R01", ("I0", "I34", "I35", "I36", "I37")),
+    ("R03", ("I10", "I11", "I12", "I13", "I15", "I16")),
+    ("R04", ("J", "I26", "C34")),
+    ("R05", ("J",)),
+    ("R06", ("J", "I50", "I26", "I27", "I11", "I13")),
+    ("R07", ("I20", "I21", "I22", "I24", "I25", "I26", "J18", "J93", "K21")),
+    ("R09", ("J", "I50")),
+    ("R10", ("K", "N10", "N13", "N20", "N23", "N39", "A09")),
+    ("R11", ("K", "A0")),
+    ("R12", ("K20", "K21")),
+    ("R13", ("K20", "K21", "K22", "C15")),
+    ("R14", ("K",)),
+    ("R19", ("K",)),
+    ("R20", ("G", "E084", "E104", "E114")),
+    ("R21", ("L", "B0")),
+    ("R22", ("L", "S", "M")),
+    ("R25", ("G", "M")),
+    ("R26", ("G", "M", "S")),
+    ("R29", ("G", "M", "S", "I6")),
+    ("R3", ("N",)),
+    ("R40", ("G", "I6", "F")),
+    ("R41", ("G", "I6", "F")),
+    ("R42", ("H81", "I6")),
+    ("R45", ("F",)),
+    ("R47", ("I6", "G")),
+    ("R50", ("A", "B", "J", "N10", "N30", "N39", "L03", "K35", "K57", "K81", "K65")),
+    ("R51", ("G43", "G44", "I6")),
+    ("R52", ("S", "M", "K", "N20")),
+    ("R57", ("R6521", "A40", "A41", "I21")),
+    ("R60", ("I50", "I11", "I13", "N18", "N04", "S", "I87")),
+    ("R63", ("E4",)),
+    ("R73", ("E08", "E09", "E10", "E11", "E13")),
+    ("R7881", ("A40", "A41")),
 )
 # Pain in a joint or limb (M25.5-, M79.6-) is integral to an injury of that limb.
 _LIMB_PAIN = ("M255", "M796")
@@ -236,21 +262,27 @@ _LIMB_PAIN = ("M255", "M796")
 
 def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
     """Signs and symptoms routinely part of a coded definitive diagnosis are not coded."""
-    definitive = [c for c in cands if not c.code.startswith("R") and not c.code.startswith("Z")]
-    out: list[Candidate] = []
+    assigned = [c for c in cands if c.score >= ASSIGNED_THRESHOLD and c.code[0] not in "RZ"]
     for cand in cands:
         owner = None
         if cand.code.startswith(_LIMB_PAIN):
-            owner = next((d for d in definitive if d.code[0] == "S"), None)
+            owner = next((d for d in assigned if d.code[0] == "S"), None)
         elif cand.code.startswith("R"):
-            cat = cand.code[:3]
-            systems = next((s for lo, hi, s in _SYMPTOM_SYSTEMS if lo <= cat <= hi), "")
-            owner = next((d for d in definitive if d.code[0] in systems), None)
-        if owner is not None and owner.score >= 0.5:
+            prefixes = next((p for r, p in _INTEGRAL_TO if cand.code.startswith(r)), ())
+            owner = (
+                next((d for d in assigned if d.code.startswith(prefixes)), None)
+                if prefixes
+                else None
+            )
+            if owner is None and prefixes:  # R57 shock with R65.21 septic shock
+                owner = next(
+                    (d for d in cands if d.score >= ASSIGNED_THRESHOLD and d.code in prefixes),
+                    None,
+                )
+        if owner is not None:
             owner.rules.append(f"symptom {ctx.icd.format(cand.code)} integral, not coded")
             demote(cand, f"symptom integral to {ctx.icd.format(owner.code)} (I.B.5)")
-        out.append(cand)
-    return out
+    return cands
 
 
 def use_additional_queries(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
