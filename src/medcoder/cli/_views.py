@@ -6,9 +6,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from medcoder.codesets.icd10cm.index_models import IndexChild, IndexEntry
 from medcoder.codesets.icd10cm.models import CodeInfo
 
-__all__ = ["code_info_view"]
+__all__ = ["code_info_view", "index_entry_view"]
 
 _NOTE_LABELS = {
     "inclusion": "Inclusion term",
@@ -50,4 +51,45 @@ def code_info_view(info: CodeInfo) -> RenderableType:
         parts.append(Text(f"7th character (from {source}): {sevenths}"))
         if info.placeholder_needed:
             parts.append(Text("Placeholder X needed to reach the 7th character.", style="yellow"))
+    return Group(*parts)
+
+
+def _path_line(path: tuple[str, ...], code: str | None, more: bool) -> Text:
+    line = Text(" > ".join(path), style="bold")
+    if code:
+        line.append("  →  ")
+        line.append(code, style="bold green")
+        if more:
+            line.append("  (incomplete: verify in the Tabular List)", style="yellow")
+    return line
+
+
+def _children_table(children: tuple[IndexChild, ...]) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("subterm")
+    table.add_column("code")
+    table.add_column("see")
+    for child in children:
+        term = child.term + (f" {child.nonessential}" if child.nonessential else "")
+        if child.has_more or child.children:
+            term += " …"
+        table.add_row(term, child.code or "", child.see or child.see_also or "")
+    return table
+
+
+def index_entry_view(entry: IndexEntry) -> RenderableType:
+    """An Alphabetic Index entry: its path and code, cross-references, subterms below."""
+    parts: list[RenderableType] = [_path_line(entry.path, entry.code, entry.more_characters_needed)]
+    for followed in entry.followed:
+        parts.append(Text(f"followed: {followed}", style="dim"))
+    if entry.nonessential:
+        parts.append(Text(f"nonessential modifiers: {entry.nonessential}", style="dim"))
+    if entry.see:
+        parts.append(Text(f"see {entry.see}", style="yellow"))
+    if entry.see_also:
+        parts.append(Text(f"see also {entry.see_also}", style="yellow"))
+    if entry.note:
+        parts.append(Text(entry.note, style="yellow"))
+    if entry.children:
+        parts.append(_children_table(entry.children))
     return Group(*parts)

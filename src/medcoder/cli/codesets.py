@@ -8,8 +8,9 @@ import typer
 
 from medcoder.cli._common import fail, open_kb, parse_date
 from medcoder.cli._output import console, print_json, render
-from medcoder.cli._views import code_info_view
+from medcoder.cli._views import code_info_view, index_entry_view
 from medcoder.codesets import KnowledgeBase
+from medcoder.codesets.icd10cm.index_models import IndexEntry
 from medcoder.codesets.icd10cm.models import CodeInfo
 from medcoder.codesets.systems import SystemName, candidate_systems
 from medcoder.errors import CodeError, NoReleaseError, TermNotFoundError, UnknownCodeError
@@ -182,6 +183,8 @@ def _term_command(kind: str, call: Any, as_json: bool, title: str) -> None:
         fail(str(exc), suggestions=list(exc.suggestions))
     if as_json:
         print_json(result)
+    elif isinstance(result, IndexEntry):
+        console.print(index_entry_view(result))
     else:
         console.print(render(result, title=f"{kind}: {title}"))
 
