@@ -220,7 +220,8 @@ class Editor:
         ctx = EditContext(kb=self.kb, view=view)
         findings: list[EditFinding] = []
         for rule in self.rules:
-            findings.extend(rule.check(encounter, ctx))
+            # A rule may report several edits (the MCE does): each finding id can be disabled.
+            findings.extend(f for f in rule.check(encounter, ctx) if self.config.enabled(f.edit_id))
         order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
         findings.sort(key=lambda f: (order[f.severity], f.line if f.line is not None else -1))
         return EditResult(
