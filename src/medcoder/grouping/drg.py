@@ -463,6 +463,8 @@ class _OpportunityFinder:
             current = role.level if role.acted_as else CcLevel.NONE
             for level in (CcLevel.MCC, CcLevel.CC):
                 better = [c for c in candidates if levels.get(_plain(c)) is level]
+                # Fully specified codes first: they are the documentation worth asking for.
+                better.sort(key=lambda c: "unspecified" in self._titles(c).lower())
                 if level.rank <= current.rank or not better:
                     continue
                 if not self._spend():
