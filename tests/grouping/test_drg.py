@@ -12,7 +12,7 @@ import pytest
 
 from medcoder.codesets import KnowledgeBase
 from medcoder.edits import Encounter, parse_encounter
-from medcoder.errors import InputError, NoReleaseError
+from medcoder.errors import InputError, MedcoderError, NoReleaseError
 from medcoder.grouping import CcLevel, DrgGrouper, grouper_version_for
 from medcoder.grouping.drg import GROUPER_VERSIONS
 
@@ -172,5 +172,5 @@ class TestBadInput:
     def test_closed_grouper_says_so(self, kb: KnowledgeBase) -> None:
         closed = DrgGrouper(kb)
         closed.close()
-        with pytest.raises(Exception, match="the DRG grouper is closed"):
+        with pytest.raises(MedcoderError, match="the DRG grouper is closed"):
             closed.group(stay("I50.20"))
