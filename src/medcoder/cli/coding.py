@@ -18,9 +18,14 @@ from rich.text import Text
 
 from medcoder.cli._common import fail, open_kb, parse_date
 from medcoder.cli._output import console, err_console, print_json, to_jsonable
+from medcoder.cli.check import edit_result_json, render_findings
 from medcoder.codesets import KnowledgeBase
 from medcoder.coding.diagnosis import CodingConfig, DiagnosisCoder
 from medcoder.coding.result import CodingResult
+from medcoder.edits.encounter import Encounter, Sex
+from medcoder.edits.encounter import Patient as EncounterPatient
+from medcoder.edits.engine import EditConfig, Editor, EditResult
+from medcoder.edits.export import encounter_from_coding, encounter_to_json, patient_from_note
 from medcoder.errors import MedcoderError
 from medcoder.notes import Document, read_document
 
@@ -68,21 +73,40 @@ def code(
     dos: DosOpt = None,
     min_score: Annotated[float, typer.Option(help="Lowest score to show.")] = 0.1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    encounter: Annotated[
+        Path | None,
+        typer.Option(
+            "--encounter",
+            help="Also write the assigned codes as an encounter for `medcoder check` (needs "
+            "the patient's age from a JSON envelope).",
+        ),
+    ] = None,
 ) -> None:
-    """Code one note: codes with evidence and rationale, documentation queries."""
+    """Code one note: codes with evidence and rationale, documentation queries, edits."""
     if str(note) != "-" and not note.is_file():
         fail(f"no such note file: {note}")
     try:
         document = _read(note, setting, dos)
     except MedcoderError as exc:
         fail(str(exc))
+    patient = patient_from_note(document.patient)
+    if encounter is not None and patient is None:
+        fail(
+            "--encounter needs the patient's age: give the note as a JSON envelope with "
+            '"patient": {"age": ..., "sex": ...}'
+        )
     with open_kb() as kb:
         try:
             result = DiagnosisCoder(kb, CodingConfig(min_score=min_score)).code(document)
+            exported, edits = _edit(kb, result, patient)
         except MedcoderError as exc:
             fail(str(exc))
+    if encounter is not None:
+        encounter.write_text(encounter_to_json(exported), encoding="utf-8")
     if as_json:
-        print_json(result)
+        payload = to_jsonable(result)
+        payload["edits"] = edit_result_json(edits)
+        print_json(payload)
         return
     console.print(_highlighted(document.text, result))
     table = Table(title=f"ICD-10-CM ({result.setting}, {result.date_of_service.isoformat()})")
@@ -102,6 +126,24 @@ def code(
         console.print(f"[yellow]query[/yellow] {q.topic}: {q.message}")
     for w in result.warnings:
         console.print(f"[magenta]warning[/magenta] {w}")
+    if patient is None:
+        console.print(
+            "[dim]age and sex edits skipped: the note does not give the patient's age[/dim]"
+        )
+    render_findings(edits)
+    if encounter is not None:
+        console.print(f"encounter written to {escape(str(encounter))}")
+
+
+def _edit(
+    kb: KnowledgeBase, result: CodingResult, patient: EncounterPatient | None
+) -> tuple[Encounter, EditResult]:
+    """The edits on the assigned codes. Without the patient's age the age/sex (MCE) edits
+    cannot run: they (and the age-specific procedure edits) are turned off."""
+    config = EditConfig() if patient else EditConfig(disabled=frozenset({"mce.", "procedure."}))
+    who = patient or EncounterPatient(age=0, sex=Sex.UNKNOWN)
+    exported = encounter_from_coding(result, patient=who)
+    return exported, Editor(kb, config).edit(exported)
 
 
 # -- batch -------------------------------------------------------------------------------------
