@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from medcoder.cli import codesets, coding, demo, grouping
+from medcoder.cli import check, codesets, coding, demo, grouping
 from medcoder.cli.kb import kb_app
 from medcoder.errors import MedcoderError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 codesets.register(app)
 coding.register(app)
+check.register(app)
 grouping.register(app)
 app.command("demo")(demo.demo)
 
