@@ -180,10 +180,16 @@ def _code_one(job: _Job) -> tuple[str, dict[str, Any] | None, str | None]:
 
 
 def _run(jobs: list[_Job], workers: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    global _worker_coder, _worker_kb
     if workers <= 1:
         _init_worker()
-        for job in jobs:
-            yield _code_one(job)
+        try:
+            for job in jobs:
+                yield _code_one(job)
+        finally:
+            if _worker_kb is not None:
+                _worker_kb.close()
+            _worker_kb = _worker_coder = None
         return
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ctx.Pool(workers, initializer=_init_worker) as pool:
