@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from medcoder.cli import check, codesets, coding, demo, grouping
+from medcoder.cli import check, codesets, coding, demo, grouping, ncci
 from medcoder.cli.kb import kb_app
 from medcoder.errors import MedcoderError
 
@@ -23,6 +23,7 @@ codesets.register(app)
 coding.register(app)
 check.register(app)
 grouping.register(app)
+ncci.register(app)
 app.command("demo")(demo.demo)
 
 

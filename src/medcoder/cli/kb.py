@@ -10,6 +10,7 @@ from rich.table import Table
 from medcoder.cli._output import console, err_console, print_json
 from medcoder.codesets import KnowledgeBase, default_cache_dir
 from medcoder.codesets.build import build_knowledge_base
+from medcoder.codesets.kb import default_data_home
 
 __all__ = ["kb_app"]
 
@@ -25,7 +26,10 @@ def build(
     """Build the knowledge base from the vendored official files (prints build time)."""
     with err_console.status("building") as status:
         report = build_knowledge_base(
-            default_cache_dir(), force=force, progress=lambda s: status.update(s)
+            default_cache_dir(),
+            force=force,
+            progress=lambda s: status.update(s),
+            user_data=default_data_home(),
         )
     if report.reused:
         console.print(f"knowledge base is current: {report.path}")

@@ -8,6 +8,10 @@ one wrote (the full-text search index reads titles and index terms).
 
 The database file is named after a fingerprint of every source file and :data:`SCHEMA_VERSION`,
 so a changed source or schema produces a fresh build, and an unchanged one is reused.
+
+Code sets a user adds (a newer NCCI quarter) live in a *user data* folder the shell passes as
+``user_data``; a builder that reads it offers ``for_user_data(folder) -> Builder`` and lists
+the files it will read as ``user_files``, which the fingerprint covers too.
 """
 
 from __future__ import annotations
@@ -91,11 +95,20 @@ def kb_fingerprint(data: DataDir, builders: Sequence[Builder]) -> str:
     sources = [s for b in builders for s in b.sources]
     digest = hashlib.sha256(data.fingerprint(sources).encode())
     for builder in builders:
+        for path in getattr(builder, "user_files", ()):
+            digest.update(str(path).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for builder in builders:
         module = sys.modules.get(type(builder).__module__)
         filename = getattr(module, "__file__", None)
         if filename:
             digest.update(Path(filename).read_bytes())
     return f"v{SCHEMA_VERSION}-{digest.hexdigest()[:16]}"
+
+
+def _with_user_data(builder: Builder, user_data: Path) -> Builder:
+    hook: Callable[[Path], Builder] | None = getattr(builder, "for_user_data", None)
+    return hook(user_data) if hook is not None else builder
 
 
 def build_knowledge_base(
@@ -105,6 +118,7 @@ def build_knowledge_base(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     builders: Sequence[Builder] | None = None,
+    user_data: Path | None = None,
 ) -> BuildReport:
     """Build (or reuse) the knowledge base in ``out_dir``.
 
@@ -114,6 +128,8 @@ def build_knowledge_base(
         force: rebuild even if a database with the same fingerprint exists.
         progress: called with a short line before each step (never with note text).
         builders: override the builder list (tests).
+        user_data: the user's data folder (imported NCCI quarters under ``ncci/``); builders
+            with a ``for_user_data`` method read it.
 
     Returns:
         A :class:`BuildReport`; ``reused`` is True when nothing had to be built.
@@ -123,6 +139,8 @@ def build_knowledge_base(
     """
     data = data or DataDir()
     builders = list(builders) if builders is not None else load_builders()
+    if user_data is not None:
+        builders = [_with_user_data(b, user_data) for b in builders]
     fingerprint = kb_fingerprint(data, builders)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"kb-{fingerprint}.sqlite"

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from medcoder.codesets.ncci import Ncci
     from medcoder.codesets.pos import PlaceOfService
 
-__all__ = ["DatedView", "KnowledgeBase", "default_cache_dir"]
+__all__ = ["DatedView", "KnowledgeBase", "default_cache_dir", "default_data_home"]
 
 
 def default_cache_dir() -> Path:
@@ -43,6 +43,18 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "medcoder"
+
+
+def default_data_home() -> Path:
+    """Where code sets a user imports live (``ncci/<quarter>/``).
+
+    ``$MEDCODER_DATA_HOME``, else ``$XDG_DATA_HOME/medcoder``, else ``~/.local/share/medcoder``.
+    """
+    explicit = os.environ.get("MEDCODER_DATA_HOME")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "medcoder"
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class KnowledgeBase:
         cache_dir: Path | None = None,
         data: DataDir | None = None,
         progress: Callable[[str], None] | None = None,
+        user_data: Path | None = None,
     ) -> KnowledgeBase:
         """Open a knowledge base file, or build/reuse the cached one for the vendored data.
 
@@ -101,11 +114,16 @@ class KnowledgeBase:
             cache_dir: where the cached database lives (default :func:`default_cache_dir`).
             data: the vendored files (default: the packaged ``data/``).
             progress: build progress callback (only called when a build happens).
+            user_data: the folder of imported code sets, e.g. newer NCCI quarters (default
+                :func:`default_data_home`).
         """
         if path is not None:
             return cls(path)
         report = build_knowledge_base(
-            cache_dir or default_cache_dir(), data=data, progress=progress
+            cache_dir or default_cache_dir(),
+            data=data,
+            progress=progress,
+            user_data=user_data or default_data_home(),
         )
         return cls(report.path, report=report)
 
