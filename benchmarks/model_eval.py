@@ -43,7 +43,8 @@ def main() -> None:
                 f.write(f"{doc}\t{rc.code.lower()}\t{rc.score:.6f}\n")
     print(
         f"model {ranker.meta['top_weights_per_code']} weights/code, "
-        f"lambda={ranker.meta['lambda']}, {len(ranker.codes)} codes; load {load_s * 1000:.0f} ms"
+        f"lambda={ranker.meta['lambda']}, {len(ranker.codes)} codes, calibrator "
+        f"{ranker.meta['calibrator']}; load {load_s * 1000:.0f} ms"
     )
     print(
         f"{len(notes)} notes in {elapsed:.2f}s = {len(notes) / elapsed:.0f} notes/s wall, "

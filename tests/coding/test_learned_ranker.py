@@ -13,7 +13,8 @@ import pytest
 from medcoder.codesets.datafiles import DataDir
 from medcoder.coding.model import LearnedRanker, RankedCode, extract_ngrams
 from medcoder.coding.model.features import normalise_word
-from medcoder.coding.model.ranker import ARTEFACT_NAME
+from medcoder.coding.model.ranker import ARTEFACT_NAME, STAGE2_FEATURES
+from medcoder.coding.model.trees import BoostedTrees
 from medcoder.errors import DataFileError, InputError
 
 DIABETES_NOTE = (
@@ -146,3 +147,48 @@ class TestFeatures:
     )
     def test_normalise_word(self, word: str, norm: str) -> None:
         assert normalise_word(word) == norm
+
+
+class TestBoostedTrees:
+    """The calibrator's tree walk, on trees small enough to follow by hand."""
+
+    def test_walk_sums_the_reached_leaves(self) -> None:
+        # Tree 0 splits on feature 0 at 1.0, then on feature 1 at 5.0 (left) / 2.0 (right).
+        # Tree 1 is a single leaf padded to depth 2: thresholds +inf, value copied to all leaves.
+        inf = np.inf
+        trees = BoostedTrees(
+            feature=np.array([[0, 1, 1], [0, 0, 0]]),
+            threshold=np.array([[1.0, 5.0, 2.0], [inf, inf, inf]]),
+            value=np.array([[1.0, 2.0, 3.0, 4.0], [0.5, 0.5, 0.5, 0.5]]),
+            baseline=-1.0,
+        )
+        rows = np.array([[1.0, 5.0], [1.0, 6.0], [2.0, 2.0], [2.0, 9.0]])
+        raw = np.array([1.0, 2.0, 3.0, 4.0]) + 0.5 - 1.0
+        assert trees.depth == 2
+        assert np.allclose(trees.probability(rows), 1.0 / (1.0 + np.exp(-raw)))
+
+    def test_no_rows_no_probabilities(self) -> None:
+        trees = BoostedTrees(
+            feature=np.zeros((1, 1), dtype=np.int64),
+            threshold=np.zeros((1, 1)),
+            value=np.zeros((1, 2)),
+            baseline=0.0,
+        )
+        assert trees.probability(np.zeros((0, 3))).shape == (0,)
+
+    def test_shipped_calibrator_rewards_agreeing_evidence(self, ranker: LearnedRanker) -> None:
+        # The same code twice: a weak core score far down the list with no title word in the
+        # note, then a strong one at the top with the whole title there.
+        weak = {"core_score": 0.05, "score_top20": 0.05, "score_top100": 0.05}
+        strong = {"core_score": 0.6, "score_top20": 0.6, "score_top100": 0.6, "title_overlap": 1.0}
+        strong |= {"title_complete": 1.0, "log1p_title_hits": 1.1, "title_any": 1.0}
+        weak["log1p_position"], strong["log1p_position"] = 3.0, 0.0
+        rows = np.array(
+            [
+                [{**cand, "log1p_train_count": 2.0}.get(name, 0.0) for name in STAGE2_FEATURES]
+                for cand in (weak, strong)
+            ]
+        )
+        rows[:, STAGE2_FEATURES.index("core_x_count")] = rows[:, 0] * 2.0
+        probs = ranker._calibrator.probability(rows)
+        assert probs[0] < 0.2 and probs[1] > 0.5

@@ -7,11 +7,14 @@ Two stages, both linear, both evaluated with numpy alone:
    notes, truncated to its few strongest n-grams — the truncation is what makes it work on 500
    notes: it keeps "brucella" for A23.9 and drops the noise. Score = dot product, clipped to
    the range seen in training.
-2. **Calibration.** A logistic regression turns each candidate's evidence into a probability
-   that a coder assigned the code: the core score, the wider scores over the code's 20 and 100
-   strongest n-grams (context that agrees), log training frequency of the code, the share of
-   the code title's words found in the note, and the candidate's position
-   (:data:`STAGE2_FEATURES`). It is fitted on out-of-fold scores of the training notes.
+2. **Calibration.** Boosted regression trees (:mod:`.trees`) turn each candidate's evidence
+   into a probability that a coder assigned the code: the core score, the wider scores over the
+   code's 20 and 100 strongest n-grams (context that agrees), log training frequency of the
+   code, how many and what share of the code title's words are in the note, and the
+   candidate's position (:data:`STAGE2_FEATURES`). They are fitted on out-of-fold scores of the
+   training notes. On the same candidates, trees beat a logistic calibrator in 5-fold
+   cross-validation on train (MAP 0.369 -> 0.390, micro-F1 at 0.5: 0.381 -> 0.432); a vote of
+   the nearest training notes added nothing there and was left out.
 
 Only valid FY2026 ICD-10-CM leaf codes are in the model (gold codes of other shapes were mapped or
 dropped at training time). Example::
@@ -40,6 +43,7 @@ from medcoder.coding.model.features import (
     extract_ngrams,
     tfidf,
 )
+from medcoder.coding.model.trees import BoostedTrees
 from medcoder.errors import DataFileError, InputError
 
 __all__ = [
@@ -69,10 +73,13 @@ STAGE2_FEATURES = (
     "score_top100",
     "title_complete",
     "log1p_position",
+    "log1p_title_hits",
+    "title_any",
 )
 
-# Stage-1 candidates passed to the calibrator; more would only add near-zero probabilities.
-_CANDIDATES = 60
+# Stage-1 candidates passed to the calibrator: 150 scored better than 60 or 100 in train CV
+# (the trees recover gold codes that the core score ranks low).
+_CANDIDATES = 150
 _EVIDENCE_PER_CODE = 3
 
 _FloatArray = npt.NDArray[np.float64]
@@ -127,13 +134,9 @@ def candidate_features(
     base = np.maximum(core, 0.0) + 1e-3 * np.maximum(wide, 0.0)
     positive = np.flatnonzero(base > 0.0)
     order = positive[np.argsort(-base[positive], kind="stable")][:_CANDIDATES]
-    overlap = np.array(
-        [
-            len(title_words[j] & words) / len(title_words[j]) if title_words[j] else 0.0
-            for j in order.tolist()
-        ],
-        dtype=np.float64,
-    )
+    hits = np.array([len(title_words[j] & words) for j in order.tolist()], dtype=np.float64)
+    sizes = np.array([len(title_words[j]) for j in order.tolist()], dtype=np.float64)
+    overlap = np.divide(hits, sizes, out=np.zeros_like(hits), where=sizes > 0)
     s, lc = core[order], log_count[order]
     rows = np.column_stack(
         [
@@ -145,6 +148,8 @@ def candidate_features(
             broad[order],
             (overlap == 1.0) * 1.0,
             np.log1p(np.arange(order.size, dtype=np.float64)),
+            np.log1p(hits),
+            (hits > 0) * 1.0,
         ]
     )
     return order, rows.reshape(-1, len(STAGE2_FEATURES))
@@ -178,8 +183,12 @@ class LearnedRanker:
         self._ptr: _IntArray = arrays["w_ptr"].astype(np.int64)
         self._w_code: _IntArray = arrays["w_code"].astype(np.int64)
         self._w_val: _FloatArray = arrays["w_val"].astype(np.float64)
-        self._coef: _FloatArray = arrays["stage2_coef"].astype(np.float64)
-        self._intercept = float(arrays["stage2_intercept"])
+        self._calibrator = BoostedTrees(
+            feature=arrays["cal_feature"].astype(np.int64),
+            threshold=arrays["cal_threshold"].astype(np.float64),
+            value=arrays["cal_value"].astype(np.float64),
+            baseline=float(arrays["cal_baseline"]),
+        )
         self._w_rank: _IntArray = arrays["w_rank"].astype(np.int64)
         self._core_top = int(meta["top_weights_per_code"])
         self._caps: _FloatArray = np.array(meta["score_caps"], dtype=np.float64)
@@ -269,7 +278,7 @@ class LearnedRanker:
         )
         if order.size == 0:
             return []
-        probs = 1.0 / (1.0 + np.exp(-(rows @ self._coef + self._intercept)))
+        probs = self._calibrator.probability(rows)
         best = np.argsort(-probs, kind="stable")[:top]
         chosen = order[best]
         evidence = self._evidence(chosen, codes, contrib, rank, features, grams)
