@@ -270,10 +270,12 @@ class _NcciBuilder:
             )  # fmt: skip
             files = q.data or data
             suffix = "" if q is VENDORED else f"@{q.release_id}"
+            # OR REPLACE: a CMS file may list a pair twice with the same effective date (deleted
+            # and re-added); the later line wins instead of failing the whole build.
             for setting, name in q.ptp.items():
                 before = con.total_changes
                 con.executemany(
-                    "INSERT INTO ncci_ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO ncci_ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     _ptp_rows(files, name, q.release_id, setting, rationale_ids),
                 )
                 counts[f"ncci_ptp[{setting}]{suffix}"] = con.total_changes - before
@@ -290,7 +292,7 @@ class _NcciBuilder:
                  r.get("effective_date", ""), r.get("deletion_date") or None)
                 for r in _rows(files, q.aoc)
             ]  # fmt: skip
-            con.executemany("INSERT INTO ncci_addon VALUES (?, ?, ?, ?, ?, ?)", addon)
+            con.executemany("INSERT OR REPLACE INTO ncci_addon VALUES (?, ?, ?, ?, ?, ?)", addon)
             counts[f"ncci_addon{suffix}"] = len(addon)
         con.executemany(
             "INSERT INTO ncci_rationale VALUES (?, ?)", ((i, t) for t, i in rationale_ids.items())
