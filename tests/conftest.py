@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from medcoder.codesets import KnowledgeBase
+
+
+# NCCI quarters a user imported live in their data home; the tests must see only the vendored
+# data, whatever this machine has imported (the CLI tests read the same variable).
+os.environ["MEDCODER_DATA_HOME"] = tempfile.mkdtemp(prefix="medcoder-test-data-")
 
 
 @pytest.fixture(scope="session")
