@@ -336,12 +336,13 @@ def main() -> None:
     # Calibrator on the out-of-fold candidates (the same features the ranker computes).
     title_words = [frozenset(content_words(titles.get(c, "")) - TITLE_NOISE) for c in codes]
     log_count = np.log1p(count)
+    categories = np.unique([c[:3] for c in codes], return_inverse=True)[1]
     no_cap = np.full(3, np.inf)
     orders, feats = [], []
     for i in range(len(docs)):
         scores = [oof[lam, t][i] for t in (top, *CONTEXT_TOPS)]
         order, f = candidate_features(
-            scores, log_count, title_words, content_words(texts[i]), no_cap
+            scores, log_count, title_words, content_words(texts[i]), no_cap, categories
         )
         orders.append(order)
         feats.append(f)
