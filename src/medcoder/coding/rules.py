@@ -66,12 +66,12 @@ CHRONIC_CATEGORIES = (
 
 
 #: A code a rule says must not be billed stays as a suggestion for review below this score.
-DEMOTED_CEILING = 0.45
+DEMOTED_CEILING = 0.49
 
 
 def demote(cand: Candidate, reason: str) -> None:
     """Keep ``cand`` as a reviewable suggestion, never assigned, saying why."""
-    cand.score = round(min(cand.score * 0.5, DEMOTED_CEILING), 4)
+    cand.score = round(min(cand.score, DEMOTED_CEILING), 4)
     cand.rules.append(f"not assigned: {reason}")
 
 
