@@ -19,6 +19,8 @@ __all__ = ["IndexMatch", "IndexMatcher"]
 
 #: How far (in tokens) a subterm's word may be from the words already matched.
 WINDOW = 6
+#: Nodes with more children than this look their children up by word instead of scanning.
+_SCAN_CHILDREN = 24
 #: Cross-references followed within one walk (guards against see-loops).
 _MAX_SEE_HOPS = 12
 #: How far apart the words of one entry may be ("acute on chronic" -> acute ... chronic).
@@ -49,6 +51,7 @@ class IndexMatcher:
     def __init__(self, lexicon: IndexLexicon, window: int = WINDOW) -> None:
         self.lexicon = lexicon
         self.window = window
+        self._child_index: dict[int, dict[str, list[int]]] = {}
 
     @staticmethod
     def positions(tokens: Sequence[Token]) -> dict[str, list[int]]:
@@ -119,7 +122,7 @@ class IndexMatcher:
         the positions already matched, which later words must stay near.
         """
         best: tuple[int, list[IndexNode], list[int]] = (0, [], chain)
-        for child_id in node.children:
+        for child_id in self._children_worth_trying(node, positions):
             child = self.lexicon.nodes[child_id]
             if child.connector:
                 score, path, used = self.walk(child, positions, chain, depth)
@@ -146,6 +149,30 @@ class IndexMatcher:
             if (total, len(path) + 1) > (best[0], len(best[1])):
                 best = (total, [child, *path], used)
         return best
+
+    def _children_worth_trying(
+        self, node: IndexNode, positions: dict[str, list[int]]
+    ) -> list[int]:
+        """Children that could match: connectors, and entries whose first word is present.
+
+        Main terms like "Disease" have a thousand subterms; looking them up by word keeps a
+        walk proportional to the words of the sentence, not to the size of the Index.
+        """
+        if len(node.children) <= _SCAN_CHILDREN:
+            return node.children
+        by_word = self._child_index.get(node.id)
+        if by_word is None:
+            by_word = {}
+            for child_id in node.children:
+                child = self.lexicon.nodes[child_id]
+                keys = {alt[0] for alt in child.alternatives} or {""}
+                for key in keys:
+                    by_word.setdefault(key, []).append(child_id)
+            self._child_index[node.id] = by_word
+        found = set(by_word.get("", ()))
+        for word in positions:
+            found.update(by_word.get(word, ()))
+        return sorted(found)
 
     @staticmethod
     def _code_of(path: Sequence[IndexNode]) -> tuple[str | None, str | None]:
