@@ -55,7 +55,8 @@ class TestGroup:
         assert code == 0
         text = flat(out)
         assert "DRG 195 Simple Pneumonia and Pleurisy without CC/MCC" in text
-        assert "grouper v43.1 (FY2026)" in text and "relative weight: not given" in text
+        # Table 5 FY2026: DRG 195 Simple Pneumonia and Pleurisy without CC/MCC, weight 0.6285.
+        assert "grouper v43.1 (FY2026)" in text and "relative weight: 0.6285" in text
         assert "I50.9" in out and "principal" in out
         assert "query Query the provider: I50.9 (Heart failure, unspecified)" in text
         assert "to DRG 193" in text
@@ -67,7 +68,8 @@ class TestGroup:
         data = json.loads(out)
         assert (data["drg"], data["mdc"]) == (291, 5)
         assert data["diagnoses"][1]["acted_as"] == "MCC"
-        assert data["relative_weight"] is None and data["opportunities"] == []
+        # Table 5 FY2026: DRG 291 Heart Failure and Shock with MCC, weight 1.2838.
+        assert data["relative_weight"] == 1.2838 and data["opportunities"] == []
 
     def test_outpatient_encounter_exits_2(self, tmp_path: Path) -> None:
         code, out = invoke("group", str(write(tmp_path, setting="outpatient")))

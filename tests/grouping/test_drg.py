@@ -82,10 +82,17 @@ class TestDiagnosisRoles:
         assert t80.hospital_acquired and t80.level is CcLevel.CC and t80.acted_as is None
         assert (result.initial_drg, result.drg) == (292, 293)
 
-    def test_weight_is_not_invented(self, grouper: DrgGrouper) -> None:
+    def test_relative_weight_from_cms_table_5(self, grouper: DrgGrouper) -> None:
+        # CMS IPPS FY2026 Final Rule, Table 5: DRG 293 Heart Failure and Shock without CC/MCC,
+        # weight 0.5660, geometric mean LOS 2.1 (data/msdrg/drg_weights_fy2026.txt).
         result = grouper.group(stay("I50.20"))
+        assert (result.drg, result.relative_weight) == (293, 0.566)
+        assert "Table 5" in result.weight_note and "2.1" in result.weight_note
+
+    def test_weight_is_not_invented_for_a_year_without_table_5(self, grouper: DrgGrouper) -> None:
+        result = grouper.group(stay("I50.20", discharge="2026-11-02"))
         assert result.relative_weight is None
-        assert "relative weights" in result.weight_note
+        assert "no CMS Table 5 (relative weights) is vendored for FY2027" in result.weight_note
 
     def test_procedures_are_reported(self, grouper: DrgGrouper) -> None:
         result = grouper.group(stay("I21.4", procedures=["02703DZ"]))

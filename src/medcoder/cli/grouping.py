@@ -66,7 +66,11 @@ def _show_drg(result: DrgResult) -> None:
     console.print(
         f"grouper {result.grouper_version} (FY{result.fiscal_year}), discharge "
         f"{result.discharge_date.isoformat()}; relative weight: "
-        + (f"{result.relative_weight}" if result.relative_weight is not None else "not given"),
+        + (
+            f"{result.relative_weight:.4f} ({escape(result.weight_note)})"
+            if result.relative_weight is not None
+            else f"not given ({escape(result.weight_note)})"
+        ),
         highlight=False,
     )
     if result.ungroupable:

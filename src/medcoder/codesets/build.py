@@ -56,6 +56,7 @@ BUILDER_MODULES: tuple[str, ...] = (
     "medcoder.codesets.pos",
     "medcoder.codesets.adjustments",
     "medcoder.codesets.ncci",
+    "medcoder.codesets.drg_weights",
 )
 
 

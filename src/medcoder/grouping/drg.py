@@ -26,6 +26,7 @@ from typing import Any, Literal
 import msdrg
 
 from medcoder.codesets import KnowledgeBase
+from medcoder.codesets.drg_weights import drg_weight
 from medcoder.edits.encounter import Encounter, EncounterSetting
 from medcoder.errors import InputError, MedcoderError, NoReleaseError
 
@@ -48,7 +49,7 @@ _MAX_SECONDARIES = 24
 # A diagnosis family larger than this (S72 has ~2,500 codes) is narrowed to its subcategory.
 _MAX_FAMILY = 48
 WEIGHT_NOTE = (
-    "msdrg does not ship the CMS MS-DRG relative weights (FY Table 5); relative weight not given"
+    "no CMS Table 5 (relative weights) is vendored for FY{year}; relative weight not given"
 )
 
 
@@ -285,20 +286,27 @@ class DrgGrouper:
         if self._max and raw.get("return_code") == "OK" and raw.get("final_severity") != "MCC":
             finder = _OpportunityFinder(self, claim, raw, titles, self._max)
             opportunities, complete = finder.find(roles)
+        final_drg = int(raw.get("final_drg") or 999)
+        weight = drg_weight(self._kb.con, version.fiscal_year, final_drg)
         return DrgResult(
             encounter_id=encounter.id,
             grouper_version=version.label,
             fiscal_year=version.fiscal_year,
             discharge_date=encounter.dos,
-            drg=int(raw.get("final_drg") or 999),
+            drg=final_drg,
             description=raw.get("final_drg_description") or "Ungroupable",
             mdc=raw.get("final_mdc"),
             mdc_description=raw.get("final_mdc_description") or "",
             severity=CcLevel(raw.get("final_severity") or "NONE"),
             return_code=str(raw.get("return_code") or ""),
             initial_drg=int(raw.get("initial_drg") or 999),
-            relative_weight=None,
-            weight_note=WEIGHT_NOTE,
+            relative_weight=weight.weight if weight else None,
+            weight_note=(
+                f"CMS IPPS FY{version.fiscal_year} Final Rule, Table 5 (geometric mean LOS "
+                f"{weight.geometric_mean_los} days)"
+                if weight
+                else WEIGHT_NOTE.format(year=version.fiscal_year)
+            ),
             diagnoses=roles,
             procedures=tuple(
                 ProcedureRole(
