@@ -10,7 +10,6 @@ import pytest
 
 from medcoder.codesets import KnowledgeBase
 
-
 # NCCI quarters a user imported live in their data home; the tests must see only the vendored
 # data, whatever this machine has imported (the CLI tests read the same variable).
 os.environ["MEDCODER_DATA_HOME"] = tempfile.mkdtemp(prefix="medcoder-test-data-")
