@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 import yaml
 
 from medcoder.codesets.icd10cm.models import CodeRange
+from medcoder.edits._data import check_keys
 from medcoder.edits.encounter import Encounter
 from medcoder.edits.engine import EditCategory, EditContext, EditFinding, EditRule, Severity
 from medcoder.errors import InputError
@@ -114,17 +115,7 @@ class CoveragePolicy:
         Raises:
             InputError: an unknown or missing key, a bad code or range (with its field path).
         """
-        if not isinstance(data, Mapping):
-            raise InputError(f"'{where}' must be a mapping, got {data!r}", field=where)
-        for key in data:
-            if key not in _KEYS:
-                raise InputError(
-                    f"'{where}.{key}' is not a policy key; expected one of: {', '.join(_KEYS)}",
-                    field=f"{where}.{key}",
-                )
-        for key in _REQUIRED:
-            if key not in data:
-                raise InputError(f"'{where}.{key}' is required", field=f"{where}.{key}")
+        check_keys(data, _KEYS, where, "policy", required=_REQUIRED)
         policy_id = _text(data["id"], f"{where}.id")
         if not _ID.fullmatch(policy_id):
             raise InputError(

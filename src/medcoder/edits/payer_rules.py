@@ -42,6 +42,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 import yaml
 
+from medcoder.edits._data import check_keys
 from medcoder.edits.coverage import CoveragePolicy, coverage_rules
 from medcoder.edits.encounter import Encounter
 from medcoder.edits.engine import EditCategory, EditConfig, EditContext, EditFinding, EditRule
@@ -69,21 +70,6 @@ _FILE_KEYS = ("payer", "disable", "coverage", "rules")
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _CODE = re.compile(r"[0-9A-Z]{4}[0-9A-Z]")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
-
-
-def _check_keys(data: object, allowed: tuple[str, ...], where: str, what: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InputError(f"'{where}' must be a mapping, got {data!r}", field=where)
-    for key in data:
-        if key not in allowed:
-            raise InputError(
-                f"'{where}.{key}' is not a {what} key; expected one of: {', '.join(allowed)}",
-                field=f"{where}.{key}",
-            )
-    for key in allowed:
-        if key not in data:
-            raise InputError(f"'{where}.{key}' is required", field=f"{where}.{key}")
-    return data
 
 
 def _codes(value: object, where: str, shape: re.Pattern[str], what: str) -> tuple[str, ...]:
@@ -124,7 +110,7 @@ class CustomRule:
                 f"'{where}.kind' must be one of: {', '.join(_KINDS)}, got {kind!r}",
                 field=f"{where}.kind",
             )
-        _check_keys(data, _RULE_KEYS[str(kind)], where, f"{kind} rule")
+        check_keys(data, _RULE_KEYS[str(kind)], where, f"{kind} rule")
         rule_id = str(data["id"]).strip()
         if not _ID.fullmatch(rule_id):
             raise InputError(
