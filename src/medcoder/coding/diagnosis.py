@@ -51,6 +51,7 @@ from medcoder.coding.rules import (
     drop_less_specific,
     drop_unspecified_injury,
     hypertension_presumption,
+    merge,
     resolve_excludes1,
     use_additional_queries,
 )
@@ -255,7 +256,7 @@ class DiagnosisCoder:
                 )
                 for t in self.titles.match(tokens)
             ]
-            matches = prune_overlaps(matches, tokens)
+            matches = prune_overlaps(matches)
             words = frozenset(t.norm for t in tokens if t.norm not in STOPWORDS)
             section = note.section_at(start).name
             if section in _NO_CONDITIONS_SECTIONS or _INLINE_LIST_LABEL.match(text, start, end):
@@ -515,9 +516,7 @@ class DiagnosisCoder:
         merged: dict[str, Candidate] = {}
         for cand in out:
             if cand.code in merged:
-                kept = merged[cand.code]
-                kept.evidence.extend(e for e in cand.evidence if e not in kept.evidence)
-                kept.score = max(kept.score, cand.score)
+                merge(merged[cand.code], cand)
             else:
                 merged[cand.code] = cand
         return list(merged.values())

@@ -150,9 +150,7 @@ class IndexMatcher:
                 best = (total, [child, *path], used)
         return best
 
-    def _children_worth_trying(
-        self, node: IndexNode, positions: dict[str, list[int]]
-    ) -> list[int]:
+    def _children_worth_trying(self, node: IndexNode, positions: dict[str, list[int]]) -> list[int]:
         """Children that could match: connectors, and entries whose first word is present.
 
         Main terms like "Disease" have a thousand subterms; looking them up by word keeps a

@@ -25,7 +25,7 @@ class Mention:
     tokens: tuple[Token, ...] = ()  # the whole sentence, for walks that need more words
 
 
-def prune_overlaps(matches: list[IndexMatch], tokens: list[Token]) -> list[IndexMatch]:
+def prune_overlaps(matches: list[IndexMatch]) -> list[IndexMatch]:
     """Drop walks whose words are a strict subset of a better-supported walk's words.
 
     "chronic kidney disease" inside "diabetes ... with chronic kidney disease" stays (it is its

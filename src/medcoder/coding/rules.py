@@ -8,7 +8,7 @@ Guideline references are to the ICD-10-CM Official Guidelines for Coding and Rep
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from medcoder.coding.result import ASSIGNED_THRESHOLD, DocumentationQuery, Evidence, Origin
@@ -23,6 +23,7 @@ __all__ = [
     "RuleContext",
     "drop_integral_symptoms",
     "demote",
+    "merge",
     "documentation_queries",
     "drop_less_specific",
     "drop_unspecified_injury",
@@ -75,7 +76,8 @@ def demote(cand: Candidate, reason: str) -> None:
     cand.rules.append(f"not assigned: {reason}")
 
 
-def _merge(into: Candidate, other: Candidate) -> None:
+def merge(into: Candidate, other: Candidate) -> None:
+    """Fold ``other`` (the same code found again) into ``into``: evidence, best score."""
     into.evidence.extend(e for e in other.evidence if e not in into.evidence)
     into.score = max(into.score, other.score)
     into.first_offset = min(into.first_offset, other.first_offset)
@@ -126,7 +128,7 @@ def hypertension_presumption(cands: list[Candidate], ctx: RuleContext) -> list[C
     rest = [c for c in cands if c not in htn and c.code != target]
     for c in cands:
         if c.code == target and c not in htn:
-            _merge(combined, c)
+            merge(combined, c)
     return [combined, *rest]
 
 
@@ -154,7 +156,7 @@ def drop_less_specific(cands: list[Candidate], ctx: RuleContext) -> list[Candida
             and o.score >= ASSIGNED_THRESHOLD
         ]
         if vague and better:
-            _merge(better[0], cand)
+            merge(better[0], cand)
             better[0].rules.append("specific-code-over-unspecified")
             continue
         out.append(cand)
@@ -345,8 +347,3 @@ def documentation_queries(cands: list[Candidate], ctx: RuleContext) -> list[Cand
             )
         )
     return cands
-
-
-def mark(cand: Candidate, rule: str) -> Candidate:
-    """``cand`` with ``rule`` recorded."""
-    return replace(cand, rules=[*cand.rules, rule])
