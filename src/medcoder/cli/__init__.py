@@ -6,7 +6,20 @@ import logging
 
 import typer
 
-from medcoder.cli import check, codesets, coding, demo, grouping, ncci
+from medcoder.cli import (
+    audit,
+    check,
+    claims,
+    codesets,
+    coding,
+    cpt,
+    demo,
+    grouping,
+    ncci,
+    remit,
+    serve,
+    worker,
+)
 from medcoder.cli.kb import kb_app
 from medcoder.errors import MedcoderError
 
@@ -24,6 +37,12 @@ coding.register(app)
 check.register(app)
 grouping.register(app)
 ncci.register(app)
+cpt.register(app)
+claims.register(app)
+remit.register(app)
+serve.register(app)
+worker.register(app)
+audit.register(app)
 app.command("demo")(demo.demo)
 
 
