@@ -10,6 +10,9 @@ import pytest
 
 from medcoder.codesets import KnowledgeBase
 
+# Database fixtures (SQLite and PostgreSQL) live in tests/db_fixtures.py.
+pytest_plugins = ["db_fixtures"]
+
 # NCCI quarters a user imported live in their data home; the tests must see only the vendored
 # data, whatever this machine has imported (the CLI tests read the same variable).
 os.environ["MEDCODER_DATA_HOME"] = tempfile.mkdtemp(prefix="medcoder-test-data-")
