@@ -23,6 +23,7 @@ branch_labels = None
 depends_on = None
 
 APPEND_ONLY_MESSAGE = "audit events are append-only"
+GENESIS_HASH = "0" * 64
 
 
 def upgrade() -> None:
@@ -383,6 +384,8 @@ def upgrade() -> None:
         op.f("ix_code_assignments_org_id"), "code_assignments", ["org_id"], unique=False
     )
 
+    # The chain head exists from the start (seq 0, the genesis hash): writers lock this row.
+    op.execute(f"INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')")
     _create_append_only_triggers()
 
 
