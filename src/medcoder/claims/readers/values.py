@@ -1,0 +1,74 @@
+"""Element values shared by the readers: amounts, dates, CAS adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from medcoder.claims.readers.remittance import Adjustment
+from medcoder.claims.readers.tokenizer import Segment
+
+__all__ = ["ADJUSTMENT_GROUPS", "adjustments", "amount", "date", "optional_amount"]
+
+ADJUSTMENT_GROUPS = frozenset({"CO", "PR", "OA", "PI", "CR"})
+_ZERO = Decimal("0")
+
+
+def optional_amount(seg: Segment, number: int) -> Decimal | None:
+    """Element ``number`` as a Decimal, None when empty."""
+    text = seg.get(number).strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise seg.error(f"expected an amount, got {text!r}", number) from None
+    if not value.is_finite():
+        raise seg.error(f"expected an amount, got {text!r}", number)
+    return value
+
+
+def amount(seg: Segment, number: int, *, required: bool = False) -> Decimal:
+    """Element ``number`` as a Decimal (0 when empty, an error when ``required``)."""
+    value = optional_amount(seg, number)
+    if value is None:
+        if required:
+            raise seg.error("a required amount is missing", number)
+        return _ZERO
+    return value
+
+
+def date(seg: Segment, number: int) -> dt.date | None:
+    """A CCYYMMDD element as a date (None when empty)."""
+    text = seg.get(number).strip()
+    if not text:
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise seg.error(f"expected a date CCYYMMDD, got {text!r}", number) from None
+
+
+def adjustments(seg: Segment) -> list[Adjustment]:
+    """The up to six (reason, amount, quantity) triplets of a CAS segment."""
+    group = seg.get(1)
+    if group not in ADJUSTMENT_GROUPS:
+        raise seg.error(f"adjustment group must be CO, PR, OA, PI or CR, got {group!r}", 1)
+    found: list[Adjustment] = []
+    for first in range(2, 20, 3):
+        reason = seg.get(first).strip()
+        if not reason:
+            if seg.get(first + 1).strip():
+                raise seg.error("an adjustment amount without a reason code", first + 1)
+            continue
+        found.append(
+            Adjustment(
+                group=group,
+                reason=reason,
+                amount=amount(seg, first + 1, required=True),
+                quantity=optional_amount(seg, first + 2),
+            )
+        )
+    if not found:
+        raise seg.error("a CAS segment without any adjustment", 2)
+    return found
