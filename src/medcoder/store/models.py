@@ -5,7 +5,8 @@ hash-chained audit trail.
 Every tenant table carries ``org_id``; primary keys are 32-hex strings from
 :func:`medcoder.store.db.new_id`. Direct patient identifiers, note text and evidence (which
 quotes the note) are encrypted at rest (:mod:`medcoder.store.crypto`); their equality lookups
-go through keyed-HMAC columns (``mrn_hash``, ``text_hash``). The migration
+go through keyed-HMAC columns (``mrn_hash``, ``text_hash``; marked with
+``info={"blind_index_of": ...}`` so that key rotation recomputes them). The migration
 ``0001_core`` creates exactly these tables; a test compares the two.
 """
 
@@ -191,7 +192,9 @@ class Patient(Base):
     id: Mapped[str] = _id()
     org_id: Mapped[str] = _org()
     mrn: Mapped[str | None] = mapped_column(EncryptedText("patients.mrn"), default=None)
-    mrn_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    mrn_hash: Mapped[str | None] = mapped_column(
+        String(64), default=None, info={"blind_index_of": "mrn"}
+    )
     first_name: Mapped[str] = mapped_column(EncryptedText("patients.first_name"))
     last_name: Mapped[str] = mapped_column(EncryptedText("patients.last_name"))
     birth_date: Mapped[dt.date] = mapped_column(EncryptedDate("patients.birth_date"))
@@ -287,7 +290,7 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(32), default="progress_note")
     content_type: Mapped[str] = mapped_column(String(100), default="text/plain")
     text: Mapped[str] = mapped_column(EncryptedText("documents.text"))
-    text_hash: Mapped[str] = mapped_column(String(64))
+    text_hash: Mapped[str] = mapped_column(String(64), info={"blind_index_of": "text"})
     status: Mapped[str] = mapped_column(String(16), default="received")
     created_at: Mapped[dt.datetime] = _created()
 
@@ -332,7 +335,10 @@ class CodeAssignment(Base):
     code: Mapped[str] = mapped_column(String(16))
     system: Mapped[str] = mapped_column(String(16))  # ICD10CM | CPT | HCPCS | PCS
     score: Mapped[float | None] = mapped_column(Float, default=None)
-    evidence: Mapped[Any] = mapped_column(EncryptedJSON("code_assignments.evidence"), default=None)
+    # [{"start": int, "end": int, "text": str, "section": str}, ...] — quotes of the note.
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(
+        EncryptedJSON("code_assignments.evidence"), default=list
+    )
     rationale: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # modifiers, units, ...
     status: Mapped[str] = mapped_column(String(16), default="suggested")
