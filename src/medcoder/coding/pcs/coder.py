@@ -1,0 +1,209 @@
+"""ICD-10-PCS coding of a note: procedure statements -> codes built axis by axis, or queries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
+from medcoder.codesets.kb import KnowledgeBase
+from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan
+from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
+from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
+from medcoder.coding.pcs.statements import Statement, StatementFinder
+from medcoder.coding.result import Evidence
+from medcoder.notes import Assertion, Note, SectionKind, assert_spans
+
+__all__ = ["COMPLETE_SCORE", "PARTIAL_SCORE", "PcsCoder", "code_pcs"]
+
+#: Score of a code whose seven characters are all documented.
+COMPLETE_SCORE = 0.9
+#: Score of a 4-character partial (the note leaves approach, contrast, device... open).
+PARTIAL_SCORE = 0.6
+#: A procedure the note tells as past history (done before this stay) is only suggested.
+HISTORICAL_FACTOR = 0.4
+
+_SKIPPED = frozenset({Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY})
+_HISTORY_SECTIONS = frozenset({SectionKind.PAST_SURGICAL_HISTORY, SectionKind.PAST_MEDICAL_HISTORY})
+
+
+class PcsCoder:
+    """Codes procedures of notes against one knowledge base (reuse it across notes).
+
+    Args:
+        kb: The open knowledge base (its ICD-10-PCS code list decides every value).
+        lexicon: The procedure lexicon; the packaged one by default.
+    """
+
+    def __init__(self, kb: KnowledgeBase, lexicon: PcsLexicon | None = None) -> None:
+        self._kb = kb
+        self._builder = AxisBuilder(kb.pcs)
+        self._finder = StatementFinder(lexicon or load_lexicon())
+        self._operation_names: dict[str, str | None] = {}
+
+    def code(self, note: Note) -> PcsResult:
+        """The PCS codes the note documents, best first, and queries for what it leaves open."""
+        text = note.text
+        found: list[tuple[Statement, int, int]] = []
+        for sentence in note.sentences:
+            for statement in self._finder.find(text, sentence.start, sentence.end):
+                found.append((statement, sentence.start, sentence.end))
+        if not found:
+            return PcsResult(())
+        statuses = assert_spans(note, [(s.cue.start, s.cue.end) for s, _, _ in found])
+        suggestions: dict[str, PcsSuggestion] = {}
+        queries: dict[tuple[str, int], PcsQuery] = {}
+        for (statement, _, _), status in zip(found, statuses, strict=True):
+            if status.status in _SKIPPED:
+                continue
+            historical = (
+                status.status is Assertion.HISTORICAL or status.section in _HISTORY_SECTIONS
+            )
+            section = note.section_at(statement.cue.start).name
+            for outcome in self._outcomes(statement.plan):
+                self._collect(statement, outcome, historical, section, suggestions, queries)
+        complete_prefixes = {c[:4] for c, s in suggestions.items() if s.complete}
+        ranked = sorted(
+            (
+                s
+                for s in suggestions.values()
+                if s.complete or s.code not in complete_prefixes or s.historical
+            ),
+            key=lambda s: (-s.score, s.evidence[0].start if s.evidence else 0, s.code),
+        )
+        return PcsResult(tuple(ranked), tuple(queries.values()))
+
+    def _outcomes(self, plan: Plan) -> list[BuildOutcome]:
+        outcome = self._builder.build(plan)
+        if outcome.missing_axis.endswith("(laterality)") and plan.body:
+            # "both eyes" where the table has only a right and a left value: one code each.
+            word = plan.body[0]
+            if word.side == "bilateral":
+                return [
+                    self._builder.build(replace(plan, body=(replace(word, side=side),)))
+                    for side in ("right", "left")
+                ]
+        return [outcome]
+
+    def _collect(
+        self,
+        statement: Statement,
+        outcome: BuildOutcome,
+        historical: bool,
+        section: str,
+        suggestions: dict[str, PcsSuggestion],
+        queries: dict[tuple[str, int], PcsQuery],
+    ) -> None:
+        evidence = _evidence(statement.cue, outcome.cues, section)
+        if not outcome.complete:
+            query = self._query(statement, outcome, evidence)
+            queries.setdefault((query.prefix, query.position), query)
+        if len(outcome.prefix) < 4:
+            return
+        code = outcome.prefix if outcome.complete else outcome.prefix[:4]
+        score = COMPLETE_SCORE if outcome.complete else PARTIAL_SCORE
+        if historical:
+            score *= HISTORICAL_FACTOR
+        axes = self._labelled(outcome.axes[: len(code)], statement.why)
+        description = (
+            self._kb.pcs.lookup(code).description if outcome.complete else _partial_title(axes)
+        )
+        suggestion = PcsSuggestion(
+            code=code,
+            description=description,
+            score=round(score, 3),
+            rationale=_rationale(axes, statement.why, code, outcome),
+            axes=axes,
+            evidence=evidence,
+            complete=outcome.complete,
+            historical=historical,
+        )
+        known = suggestions.get(code)
+        if known is None or known.score < suggestion.score:
+            if known is not None:
+                suggestion = replace(suggestion, evidence=_merge(suggestion, known))
+            suggestions[code] = suggestion
+        else:
+            suggestions[code] = replace(known, evidence=_merge(known, suggestion))
+
+    def _labelled(self, axes: tuple[PcsAxisChoice, ...], why: str) -> tuple[PcsAxisChoice, ...]:
+        out = []
+        for axis in axes:
+            if axis.position == 1:
+                axis = replace(axis, label=SECTIONS.get(axis.value))
+            elif axis.position == 2:
+                axis = replace(axis, label=BODY_SYSTEMS.get(axes[0].value + axis.value))
+            elif axis.position == 3:
+                table = axes[0].value + axes[1].value + axis.value
+                if table not in self._operation_names:
+                    self._operation_names[table] = self._kb.pcs.table(table).root_operation
+                axis = replace(axis, label=self._operation_names[table], cue=why)
+            out.append(axis)
+        return tuple(out)
+
+    def _query(
+        self, statement: Statement, outcome: BuildOutcome, evidence: tuple[Evidence, ...]
+    ) -> PcsQuery:
+        candidates = tuple((v.value, v.label) for v in outcome.candidates)
+        shown = ", ".join(f"{v} {label or '?'}" for v, label in candidates[:12])
+        what = statement.cue.text
+        message = (
+            f"'{what}': the note does not document the {outcome.missing_axis.lower()}"
+            + (f" after {outcome.prefix}" if outcome.prefix else "")
+            + (f"; candidates: {shown}" if shown else "")
+        )
+        return PcsQuery(
+            axis=outcome.missing_axis,
+            position=outcome.missing_position,
+            prefix=outcome.prefix,
+            candidates=candidates,
+            message=message,
+            evidence=evidence,
+        )
+
+
+def code_pcs(note: Note, kb: KnowledgeBase) -> PcsResult:
+    """ICD-10-PCS codes for the procedures a note documents, with queries for missing axes.
+
+    Each procedure statement ("laparoscopic appendectomy") is coded axis by axis against the
+    knowledge base's code list; an axis the note leaves open (approach, laterality, contrast,
+    qualifier...) stops the code at that axis: the result then holds the 4-character partial
+    (for ranking) and a query naming the axis and its candidate values.
+
+    Args:
+        note: A parsed note (:func:`medcoder.notes.parse_note`).
+        kb: The open knowledge base.
+
+    Returns:
+        The codes, best first, and the queries.
+
+    Example:
+        >>> note = parse_note(read_document("Laparoscopic appendectomy was performed."))
+        >>> code_pcs(note, kb).codes
+        ('0DTJ4ZZ',)
+    """
+    return PcsCoder(kb).code(note)
+
+
+def _evidence(action: Cue, cues: tuple[Cue, ...], section: str) -> tuple[Evidence, ...]:
+    spans = {(c.start, c.end): c.text for c in (action, *cues)}
+    return tuple(Evidence(s, e, t, section) for (s, e), t in sorted(spans.items()))
+
+
+def _merge(first: PcsSuggestion, second: PcsSuggestion) -> tuple[Evidence, ...]:
+    seen = {(e.start, e.end): e for e in (*first.evidence, *second.evidence)}
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def _partial_title(axes: tuple[PcsAxisChoice, ...]) -> str:
+    return ", ".join(a.label or a.value for a in axes)
+
+
+def _rationale(axes: tuple[PcsAxisChoice, ...], why: str, code: str, outcome: BuildOutcome) -> str:
+    parts = [why or f"{axes[2].axis} {axes[2].label or axes[2].value}"]
+    for axis in axes[3:]:
+        source = f"'{axis.cue}'" if axis.basis == "note" and axis.cue else axis.basis
+        parts.append(f"{axis.axis.lower()} {axis.label or '?'} ({axis.value}) from {source}")
+    tail = f" -> {code}"
+    if not outcome.complete:
+        tail += f" (partial: {outcome.missing_axis.lower()} not documented)"
+    return "; ".join(parts) + tail

@@ -1,0 +1,208 @@
+"""Procedure statements: the lexicon's words found in one sentence, with their offsets.
+
+A sentence such as "Laparoscopic appendectomy was performed" yields one :class:`Statement`
+per procedure word (``appendectomy``) with the words around it that document its other axes
+(``laparoscopic``), ready to become a :class:`medcoder.coding.pcs.builder.Plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from medcoder.coding.pcs.builder import BodyWord, Cue, Plan
+from medcoder.coding.pcs.lexicon import Action, CueEntry, PcsLexicon
+from medcoder.coding.text import Token, tokenize
+
+__all__ = ["Match", "PhraseMatcher", "Statement", "StatementFinder"]
+
+T = TypeVar("T")
+
+_SIDE_WORDS = {"right": "right", "left": "left", "bilateral": "bilateral", "both": "bilateral"}
+_PARTIAL = frozenset({"partial", "subtotal", "segmental", "wedge", "hemi", "sleeve"})
+_BODY_WINDOW = 8  # anatomical words further than this from the procedure word are not its own
+_SIDE_BEFORE = 3
+_SIDE_AFTER = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Generic[T]):
+    """A lexicon phrase found at tokens ``[first, last]`` of a sentence."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+    entry: T
+
+
+class PhraseMatcher(Generic[T]):
+    """Longest-match lookup of token phrases (each phrase -> its lexicon entry)."""
+
+    def __init__(self, phrases: Sequence[tuple[tuple[str, ...], T]]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], T]]] = {}
+        for tokens, entry in phrases:
+            if tokens:
+                self._by_first.setdefault(tokens[0], []).append((tokens, entry))
+        for options in self._by_first.values():
+            options.sort(key=lambda o: -len(o[0]))
+
+    def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
+        found: list[Match[T]] = []
+        i = 0
+        while i < len(tokens):
+            hit = None
+            for phrase, entry in self._by_first.get(tokens[i].norm, ()):
+                n = len(phrase)
+                if tuple(t.norm for t in tokens[i : i + n]) == phrase:
+                    hit = Match(i, i + n - 1, tokens[i].start, tokens[i + n - 1].end, entry)
+                    break
+            if hit is None:
+                i += 1
+                continue
+            found.append(hit)
+            i = hit.last + 1
+        return found
+
+
+def _cue_phrases(entries: Sequence[CueEntry]) -> list[tuple[tuple[str, ...], CueEntry]]:
+    return [(terms, e) for e in entries for terms in e.terms]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One procedure word of a sentence and the plan built from its neighbours."""
+
+    action: Action
+    cue: Cue
+    plan: Plan
+    side: str | None
+    why: str = ""
+
+
+class StatementFinder:
+    """Finds procedure statements in sentences with a :class:`PcsLexicon`."""
+
+    def __init__(self, lexicon: PcsLexicon) -> None:
+        self._actions = PhraseMatcher([(terms, a) for a in lexicon.actions for terms in a.terms])
+        self._anatomy = PhraseMatcher(_cue_phrases(lexicon.anatomy))
+        self._approaches = PhraseMatcher(_cue_phrases(lexicon.approaches))
+        self._devices = PhraseMatcher(_cue_phrases(lexicon.devices))
+        self._qualifiers = PhraseMatcher(_cue_phrases(lexicon.qualifiers))
+        self._contrast = PhraseMatcher(_cue_phrases(lexicon.contrast))
+
+    def find(self, text: str, start: int, end: int) -> list[Statement]:
+        """The procedure statements of the sentence ``text[start:end]``."""
+        tokens = tokenize(text[start:end], start)
+        actions = [
+            m
+            for m in self._actions.find(tokens)
+            # "ultrasound-guided biopsy": the guidance is not a procedure of its own here.
+            if not (m.entry.section == "B" and _norm_at(tokens, m.last + 1) == "guided")
+        ]
+        if not actions:
+            return []
+        action_tokens = {i for m in actions for i in range(m.first, m.last + 1)}
+        anatomy = [
+            m
+            for m in self._anatomy.find(tokens)
+            if not any(i in action_tokens for i in range(m.first, m.last + 1))
+        ]
+        approaches = self._approaches.find(tokens)
+        devices = self._devices.find(tokens)
+        qualifiers = self._qualifiers.find(tokens)
+        contrast = self._contrast.find(tokens)
+
+        def cue(m: Match[Any]) -> Cue:
+            return Cue(text[m.start : m.end], m.start, m.end)
+
+        definitive = [m for m in actions if not m.entry.scope and m.entry.section == "0"]
+        scopes = [m for m in actions if m.entry.scope]
+        statements = []
+        for m in actions:
+            action = m.entry
+            if action.scope and definitive:
+                continue  # an inspection done with a definitive procedure is not coded apart
+            operation = action.operation
+            why = action.why
+            if operation == "T" and _any_before(tokens, m.first, _PARTIAL, 3):
+                operation, why = "B", "Excision: partial removal, a portion of the body part"
+            fixed = {p: (v, action.id) for p, v in action.extra}
+            if action.approach:
+                fixed[5] = (action.approach, action.id)
+            if action.device:
+                fixed[6] = (action.device, action.id)
+            if action.qualifier:
+                fixed[7] = (action.qualifier, action.id)
+            body: list[BodyWord] = []
+            side, side_cue = _side_near(text, tokens, m.first, m.last)
+            if action.body:
+                body.append(BodyWord(action.body, cue(m), side, side_cue))
+            else:
+                near = sorted(
+                    (a for a in anatomy if _distance(m, a) <= _BODY_WINDOW),
+                    key=lambda a: (_distance(m, a), a.first < m.first),
+                )
+                for a in near:
+                    a_side, a_side_cue = _side_near(text, tokens, a.first, a.last)
+                    body.append(BodyWord(a.entry.labels, cue(a), a_side, a_side_cue))
+            scope_approach: list[tuple[str, Cue]] = []
+            if definitive and not action.scope:
+                for s in scopes:
+                    if s.entry.approach:
+                        scope_approach.append((s.entry.approach, cue(s)))
+                    if s.entry.body and not action.body:
+                        body.append(BodyWord(s.entry.body, cue(s), None, None))
+            plan = Plan(
+                section=action.section,
+                operation=operation,
+                systems=action.systems,
+                body=tuple(body),
+                fixed=fixed,
+                approach=tuple(
+                    [(str(a.entry.value), cue(a)) for a in approaches if a.entry.value]
+                    + scope_approach
+                ),
+                contrast=next(((str(c.entry.value), cue(c)) for c in contrast), None),
+                device_labels=tuple((label, cue(d)) for d in devices for label in d.entry.labels),
+                qualifier_labels=tuple(
+                    (label, cue(q))
+                    for q in qualifiers
+                    for label in (q.entry.labels or (str(q.entry.value),))
+                ),
+            )
+            statements.append(Statement(action, cue(m), plan, side, why))
+        return statements
+
+
+def _norm_at(tokens: Sequence[Token], i: int) -> str:
+    return tokens[i].norm if 0 <= i < len(tokens) else ""
+
+
+def _any_before(tokens: Sequence[Token], first: int, words: frozenset[str], reach: int) -> bool:
+    return any(_norm_at(tokens, i) in words for i in range(max(first - reach, 0), first))
+
+
+def _distance(a: Match[Any], b: Match[Any]) -> int:
+    if b.first > a.last:
+        return b.first - a.last
+    if a.first > b.last:
+        return a.first - b.last
+    return 0
+
+
+def _side_near(
+    text: str, tokens: Sequence[Token], first: int, last: int
+) -> tuple[str | None, Cue | None]:
+    """The side written next to tokens ``[first, last]`` ("left kidney", "kidney, right")."""
+    for i in [*range(first - 1, max(first - _SIDE_BEFORE, 0) - 1, -1)] + [
+        *range(first, min(last + _SIDE_AFTER, len(tokens) - 1) + 1)
+    ]:
+        side = _SIDE_WORDS.get(tokens[i].norm)
+        if side is not None:
+            return side, Cue(text[tokens[i].start : tokens[i].end], tokens[i].start, tokens[i].end)
+    word = text[tokens[last].start : tokens[last].end].lower()
+    if word.endswith(("eys", "ngs", "yes", "tes", "sts")):  # kidneys, lungs, eyes, testes
+        return "bilateral", None
+    return None, None

@@ -1,0 +1,129 @@
+"""ICD-10-PCS coding from procedure statements: exact codes, partials and queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medcoder.codesets.kb import KnowledgeBase
+from medcoder.coding.pcs import PcsCoder, PcsResult, code_pcs
+from medcoder.notes import parse_note, read_document
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "pcs_notes"
+
+
+@pytest.fixture(scope="module")
+def coder(kb: KnowledgeBase) -> PcsCoder:
+    return PcsCoder(kb)
+
+
+def _code(coder: PcsCoder, text: str) -> PcsResult:
+    return coder.code(parse_note(read_document(text, setting="inpatient")))
+
+
+class TestCompleteCodes:
+    @pytest.mark.parametrize(
+        ("statement", "code"),
+        [
+            ("Laparoscopic appendectomy was performed.", "0DTJ4ZZ"),
+            ("Open reduction internal fixation of the left distal radius.", "0PSJ04Z"),
+            ("Percutaneous coronary angioplasty with drug-eluting stent of LAD.", "027034Z"),
+            ("Colonoscopy with biopsy of the sigmoid colon.", "0DBN8ZX"),
+            ("Colonoscopy with biopsy.", "0DBE8ZX"),
+            ("Right total knee arthroplasty, cemented.", "0SRC0J9"),
+            ("Low transverse cesarean section.", "10D00Z1"),
+            ("CT of the abdomen without contrast.", "BW20ZZZ"),
+            ("A chest X-ray showed bilateral infiltrates.", "BW03ZZZ"),
+            ("Abdominal ultrasound was normal.", "BW40ZZZ"),
+            ("ECG showed sinus rhythm.", "4A02X4Z"),
+            ("Laparoscopic cholecystectomy.", "0FT44ZZ"),
+            ("Lumbar puncture was performed.", "009U3ZX"),
+            ("Ultrasound-guided biopsy of the liver.", "0FB03ZX"),
+            ("Bilateral renal ultrasound.", "BT43ZZZ"),
+            ("Colonoscopy showed diverticula.", "0DJD8ZZ"),
+        ],
+    )
+    def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
+        result = _code(coder, statement)
+        assert result.codes == (code,)
+        suggestion = result.suggestions[0]
+        assert suggestion.complete and suggestion.assigned
+        assert not result.queries
+
+    def test_both_eyes_give_one_code_per_eye(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Fundus examination of both eyes was normal.")
+        assert set(result.codes) == {"08J0XZZ", "08J1XZZ"}
+
+    def test_rationale_names_root_operation_definition_and_code(self, coder: PcsCoder) -> None:
+        s = _code(coder, "Laparoscopic appendectomy was performed.").suggestions[0]
+        assert s.rationale.startswith("Resection: whole appendix removed")
+        assert "approach Percutaneous Endoscopic (4) from 'Laparoscopic'" in s.rationale
+        assert s.rationale.endswith("-> 0DTJ4ZZ")
+        assert [a.value for a in s.axes] == list("0DTJ4ZZ")
+        assert s.axes[2].label == "Resection"
+        assert s.axes[4].basis == "note"
+
+    def test_partial_removal_is_excision_not_resection(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Laparoscopic partial gastrectomy.")
+        assert result.codes == ("0DB64ZZ",)
+        assert result.suggestions[0].rationale.startswith("Excision")
+
+
+class TestQueries:
+    def test_missing_approach_gives_partial_and_query(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Appendectomy.")
+        assert result.codes == ("0DTJ",)
+        assert not result.suggestions[0].complete
+        (query,) = result.queries
+        assert query.axis == "Approach" and query.position == 5 and query.prefix == "0DTJ"
+        assert {v for v, _ in query.candidates} == {"0", "4", "7", "8"}
+        assert "approach" in query.message
+
+    def test_missing_laterality_gives_query_without_a_code(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Open reduction internal fixation of the distal radius.")
+        assert result.codes == ()
+        (query,) = result.queries
+        assert query.axis == "Body Part (laterality)"
+        assert {label for _, label in query.candidates} == {"Right Radius", "Left Radius"}
+
+    def test_missing_contrast_gives_imaging_partial(self, coder: PcsCoder) -> None:
+        result = _code(coder, "CT of the abdomen.")
+        assert result.codes == ("BW20",)
+        assert result.queries[0].axis == "Contrast"
+        assert ("Z", "None") in result.queries[0].candidates
+
+    def test_cesarean_without_incision_type_queries_the_qualifier(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Cesarean section.")
+        assert result.codes == ("10D0",)
+        assert result.queries[0].axis == "Qualifier"
+        assert {v for v, _ in result.queries[0].candidates} == {"0", "1", "2"}
+
+    def test_hemodialysis_without_duration(self, coder: PcsCoder) -> None:
+        result = _code(coder, "She underwent hemodialysis.")
+        assert result.codes == ("5A1D",)
+        assert result.queries[0].axis == "Duration"
+
+
+class TestContext:
+    def test_negated_procedure_is_not_coded(self, coder: PcsCoder) -> None:
+        result = _code(coder, "No biopsy was performed.")
+        assert result.codes == () and result.queries == ()
+
+    def test_operative_note(self, kb: KnowledgeBase) -> None:
+        text = (DATA / "op_note_appendectomy.txt").read_text()
+        result = code_pcs(parse_note(read_document(text, setting="inpatient")), kb)
+        assert result.codes == ("0DTJ4ZZ",)
+        evidence = result.suggestions[0].evidence
+        assert [text[e.start : e.end] for e in evidence] == ["Laparoscopic", "appendectomy"]
+        assert evidence[0].section == "procedure_performed"
+
+    def test_discharge_summary(self, kb: KnowledgeBase) -> None:
+        text = (DATA / "discharge_summary_stent.txt").read_text()
+        result = code_pcs(parse_note(read_document(text, setting="inpatient")), kb)
+        assigned = [s.code for s in result.assigned]
+        assert assigned == ["027034Z", "BW03ZZZ", "BW20"]
+        # History is suggested only, the negated intubation not at all.
+        history = [s for s in result.suggestions if s.historical]
+        assert [s.code for s in history] == ["0FT4"] and not history[0].assigned
+        assert "0BH17EZ" not in result.codes
