@@ -4,8 +4,9 @@
 - ``db_url``: a database migrated to the newest revision (``upgrade()``), shared by the whole
   test session for that backend. Tests share it: scope your rows by creating your own
   organization (``make_org``), never count rows across the whole table.
-- ``fresh_db_url``: a database of its own for one test (migrated), dropped afterwards — for tests
-  that break the database on purpose (tampering with the audit trail) or need it empty.
+- ``fresh_db_url``: a migrated database of its own for one test, dropped afterwards — for tests
+  that break the database on purpose (tampering with the audit trail) or need it without rows.
+- ``empty_db_url``: a database with no tables at all (for migration tests; run ``upgrade``).
 - ``engine`` / ``session_factory`` / ``session``: on ``db_url``. ``session`` is closed (and
   rolled back if left open) after the test.
 
@@ -23,6 +24,7 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +67,15 @@ def _pg_check() -> str | None:
     return None
 
 
-def create_pg_database() -> str:
-    """Create an empty, uniquely named database on the test server; return its URL."""
+def create_pg_database(template: str | None = None) -> str:
+    """Create a uniquely named database on the test server (empty, or a copy of ``template``);
+    return its URL."""
     name = f"medcoder_test_{uuid.uuid4().hex[:12]}"
     engine = _admin_engine()
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
     finally:
         engine.dispose()
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
@@ -89,18 +93,22 @@ def drop_pg_database(url: str) -> None:
         engine.dispose()
 
 
-def _new_database(backend: str, directory: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{directory / 'medcoder.db'}"
+# Dropping a PostgreSQL database takes about a second: per-test databases are dropped in the
+# background while the tests go on, and the session waits for the drops at its end.
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-db")
+_pending_drops: list[Future[None]] = []
+
+
+def pytest_sessionfinish() -> None:
+    for future in _pending_drops:
+        future.result()
+    _dropper.shutdown()
+
+
+def _require_pg() -> None:
     reason = _pg_check()
     if reason:
         pytest.skip(f"SKIPPED POSTGRESQL: {reason}")
-    return create_pg_database()
-
-
-def _dispose_database(backend: str, url: str) -> None:
-    if backend == "postgresql":
-        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -111,25 +119,59 @@ def db_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that per-test databases are copied from (faster than
+    migrating each)."""
+    _require_pg()
+    url = create_pg_database()
+    try:
+        upgrade(url)
+        yield make_url(url).database or ""
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
 def db_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database shared by the test session (one per backend)."""
-    url = _new_database(db_backend, tmp_path_factory.mktemp(f"db-{db_backend}"))
+    if db_backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db-sqlite') / 'medcoder.db'}"
+        upgrade(url)
+        yield url
+        return
+    _require_pg()
+    url = create_pg_database()
     try:
         upgrade(url)
         yield url
     finally:
-        _dispose_database(db_backend, url)
+        drop_pg_database(url)
 
 
 @pytest.fixture
-def fresh_db_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
+def fresh_db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A migrated database of the test's own, dropped afterwards."""
-    url = _new_database(db_backend, tmp_path)
-    try:
+    if db_backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'medcoder.db'}"
         upgrade(url)
         yield url
-    finally:
-        _dispose_database(db_backend, url)
+        return
+    template: str = request.getfixturevalue("_pg_template")
+    url = create_pg_database(template)
+    yield url
+    _pending_drops.append(_dropper.submit(drop_pg_database, url))
+
+
+@pytest.fixture
+def empty_db_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables) of the test's own — for testing the migrations."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    _require_pg()
+    url = create_pg_database()
+    yield url
+    _pending_drops.append(_dropper.submit(drop_pg_database, url))
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,9 @@ CORE_TABLES = {
 
 
 class TestMigrations:
-    def test_upgrade_from_empty_creates_every_core_table(self, fresh_db_url: str) -> None:
-        engine = make_engine(fresh_db_url)
+    def test_upgrade_from_empty_creates_every_core_table(self, empty_db_url: str) -> None:
+        upgrade(empty_db_url)
+        engine = make_engine(empty_db_url)
         try:
             with engine.connect() as conn:
                 tables = set(sa.inspect(conn).get_table_names())
@@ -30,8 +31,9 @@ class TestMigrations:
         assert {"patients", "documents", "audit_events", "code_assignments"} <= CORE_TABLES
         assert version is not None
 
-    def test_upgrade_twice_is_a_no_op(self, fresh_db_url: str) -> None:
-        upgrade(fresh_db_url)  # already at head: nothing to do, no error
+    def test_upgrade_twice_is_a_no_op(self, empty_db_url: str) -> None:
+        upgrade(empty_db_url)
+        upgrade(empty_db_url)  # already at head: nothing to do, no error
 
     def test_core_migration_matches_the_models(self, db_url: str) -> None:
         engine = make_engine(db_url)
