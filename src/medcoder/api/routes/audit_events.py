@@ -1,0 +1,55 @@
+"""The audit trail of the caller's organization (auditors)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import func, select
+
+from medcoder.api.auditing import audit
+from medcoder.api.deps import Principal, SessionDep, require_roles
+from medcoder.api.policy import AUDIT
+from medcoder.api.problems import problem_responses
+from medcoder.api.routes._common import PageParams, page_params
+from medcoder.api.schemas import AuditEventPublic, Page
+from medcoder.store.models import AuditEvent
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get(
+    "/events", response_model=Page[AuditEventPublic], responses=problem_responses(401, 403, 422)
+)
+def list_audit_events(
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*AUDIT))],
+    page: Annotated[PageParams, Depends(page_params)],
+    action: Annotated[str | None, Query(max_length=50)] = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    resource: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[AuditEventPublic]:
+    """Audit events of the organization, newest first, filtered by exact action, actor or
+    resource (``patient:<id>``)."""
+    where = [AuditEvent.org_id == who.org_id]
+    if action is not None:
+        where.append(AuditEvent.action == action)
+    if actor is not None:
+        where.append(AuditEvent.actor == actor)
+    if resource is not None:
+        where.append(AuditEvent.resource == resource)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(*where)
+        .order_by(AuditEvent.seq.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    ).all()
+    items = [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
+    audit(session, request, who, "audit.read", "audit_events")
+    session.commit()
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
