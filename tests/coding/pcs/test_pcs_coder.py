@@ -42,6 +42,9 @@ class TestCompleteCodes:
             ("Ultrasound-guided biopsy of the liver.", "0FB03ZX"),
             ("Bilateral renal ultrasound.", "BT43ZZZ"),
             ("Colonoscopy showed diverticula.", "0DJD8ZZ"),
+            ("Echocardiogram showed a normal ejection fraction.", "B246ZZZ"),
+            ("Renal ultrasound showed hydronephrosis.", "BT43ZZZ"),
+            ("Left ilioinguinal nerve block was performed.", "3E0T3BZ"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -92,6 +95,11 @@ class TestQueries:
         assert result.codes == ("BW20",)
         assert result.queries[0].axis == "Contrast"
         assert ("Z", "None") in result.queries[0].candidates
+
+    def test_ct_with_contrast_of_unknown_kind_still_queries(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Chest CT with contrast.")
+        assert result.codes == ("BW24",)
+        assert {v for v, _ in result.queries[0].candidates} == {"0", "1", "Y", "Z"}
 
     def test_cesarean_without_incision_type_queries_the_qualifier(self, coder: PcsCoder) -> None:
         result = _code(coder, "Cesarean section.")

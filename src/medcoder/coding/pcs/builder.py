@@ -29,7 +29,10 @@ __all__ = ["AxisBuilder", "BodyWord", "BuildOutcome", "Cue", "Plan", "label_key"
 _SIDES = {"right": "right", "left": "left", "bilateral": "bilateral"}
 _NOISE = re.compile(r"[^a-z0-9 ]+")
 # Sections whose 5th character is an approach (the others: contrast, duration, ...).
-_APPROACH_SECTIONS = frozenset("0123478 9FX")
+_APPROACH_SECTIONS = frozenset("012347890FX")
+# Imaging types done without contrast unless the note says otherwise (plain radiography,
+# ultrasonography); CT and MRI often use contrast, so there the note must say.
+_CONTRAST_RARE = frozenset("04")
 
 
 def label_key(label: str) -> tuple[tuple[str, ...], str | None]:
@@ -175,7 +178,11 @@ class AxisBuilder:
                     ]
                     if not matches:
                         continue
-                    picked = _by_side(matches, word.side)
+                    side = word.side
+                    if side is None and table[0] == "B" and len(matches) > 1:
+                        # Imaging of a paired organ with no side named covers both.
+                        side = "bilateral"
+                    picked = _by_side(matches, side)
                     if picked is None:
                         if ambiguous is None:
                             ambiguous = BuildOutcome(
@@ -209,6 +216,15 @@ class AxisBuilder:
         if len(values) == 1:
             only = values[0]
             return PcsAxisChoice(position, axis, only.value, only.label, "only value"), None
+        if (
+            "Z" in by_value
+            and position == 5
+            and plan.section == "B"
+            and plan.operation in _CONTRAST_RARE
+            and plan.contrast is None
+        ):
+            # Plain films and ultrasound are done without contrast unless the note says so.
+            return PcsAxisChoice(position, axis, "Z", by_value["Z"].label, "none documented"), None
         if "Z" in by_value and position >= 6:
             return PcsAxisChoice(position, axis, "Z", by_value["Z"].label, "none documented"), None
         return None
