@@ -1,11 +1,94 @@
-"""Placeholder while this command group is being built; replaced by its owner."""
+"""`medcoder worker`: run background jobs (document coding) from the queue in the database."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from sqlalchemy import inspect, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from medcoder.cli._common import fail
+from medcoder.cli._output import console, print_json
+from medcoder.store.db import database_url, make_engine
+from medcoder.worker.process import ServeOptions, serve
+from medcoder.worker.runner import WorkerConfig
 
 __all__ = ["register"]
 
 
+def _check_database(url: str) -> None:
+    """Fail clearly when the database cannot be reached or was never migrated."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        fail(f"no database at {parsed.database}: run `medcoder db upgrade` first")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    if "jobs" not in tables:
+        fail("the database has no job queue yet: run `medcoder db upgrade` first")
+
+
+def worker(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=64, help="Worker processes.")
+    ] = 1,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the jobs due now, then exit (no waiting).")
+    ] = False,
+    poll_interval: Annotated[
+        float,
+        typer.Option("--poll-interval", min=0.01, help="Seconds between polls when idle."),
+    ] = 1.0,
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease",
+            min=0.5,
+            help="Seconds a job stays claimed without a heartbeat; a dead worker's job is "
+            "retried this long after its last heartbeat.",
+        ),
+    ] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Run queued jobs (document coding) until SIGTERM/SIGINT; the job in hand is finished.
+
+    The database is MEDCODER_DATABASE_URL (default: SQLite in the data home). Progress is
+    logged at INFO (job ids and timings only, never note text).
+    """
+    url = database_url()
+    _check_database(url)
+    logging.getLogger("medcoder.worker").setLevel(logging.INFO)
+    options = ServeOptions(
+        url=url,
+        config=WorkerConfig(lease=dt.timedelta(seconds=lease), poll_interval=poll_interval),
+        concurrency=concurrency,
+        once=once,
+    )
+    stats = serve(options)
+    if stats is None:
+        return
+    counts = {
+        "done": stats.done,
+        "failed": stats.failed,
+        "dead": stats.dead,
+        "lost": stats.lost,
+        "recovered": stats.recovered,
+    }
+    if as_json:
+        print_json(counts)
+    else:
+        console.print(", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `medcoder` app (none yet)."""
+    """Add ``medcoder worker`` to the app."""
+    app.command("worker")(worker)
