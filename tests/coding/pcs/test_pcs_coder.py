@@ -54,6 +54,13 @@ class TestCompleteCodes:
         assert suggestion.complete and suggestion.assigned
         assert not result.queries
 
+    def test_coordinated_regions_give_one_imaging_code_each(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Chest and abdominal X-rays are normal.")
+        assert set(result.codes) == {"BW03ZZZ", "BW00ZZZ"}
+
+    def test_eye_side_abbreviation(self, coder: PcsCoder) -> None:
+        assert _code(coder, "Fundoscopy of the left eye (OS) was normal.").codes == ("08J1XZZ",)
+
     def test_both_eyes_give_one_code_per_eye(self, coder: PcsCoder) -> None:
         result = _code(coder, "Fundus examination of both eyes was normal.")
         assert set(result.codes) == {"08J0XZZ", "08J1XZZ"}
@@ -117,6 +124,27 @@ class TestContext:
     def test_negated_procedure_is_not_coded(self, coder: PcsCoder) -> None:
         result = _code(coder, "No biopsy was performed.")
         assert result.codes == () and result.queries == ()
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Chest X-ray and bone scintigraphy were negative for metastases.",
+            "The chest X-ray ruled out pneumonia.",
+        ],
+    )
+    def test_negative_result_is_still_a_procedure_done(self, coder: PcsCoder, text: str) -> None:
+        assert "BW03ZZZ" in _code(coder, text).codes
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "The tumor was resected without performing orchiectomy.",
+            "Orchiectomy was not performed.",
+            "He is scheduled for orchiectomy.",
+        ],
+    )
+    def test_procedure_not_done_or_planned_is_not_coded(self, coder: PcsCoder, text: str) -> None:
+        assert not any(c.startswith("0VT") for c in _code(coder, text).codes)
 
     def test_operative_note(self, kb: KnowledgeBase) -> None:
         text = (DATA / "op_note_appendectomy.txt").read_text()

@@ -7,11 +7,12 @@ from dataclasses import replace
 from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
 from medcoder.codesets.kb import KnowledgeBase
 from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan
+from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
 from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
 from medcoder.coding.pcs.statements import Statement, StatementFinder
 from medcoder.coding.result import Evidence
-from medcoder.notes import Assertion, Note, SectionKind, assert_spans
+from medcoder.notes import Note, assert_spans
 
 __all__ = ["COMPLETE_SCORE", "PARTIAL_SCORE", "PcsCoder", "code_pcs"]
 
@@ -21,9 +22,6 @@ COMPLETE_SCORE = 0.9
 PARTIAL_SCORE = 0.6
 #: A procedure the note tells as past history (done before this stay) is only suggested.
 HISTORICAL_FACTOR = 0.4
-
-_SKIPPED = frozenset({Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY})
-_HISTORY_SECTIONS = frozenset({SectionKind.PAST_SURGICAL_HISTORY, SectionKind.PAST_MEDICAL_HISTORY})
 
 
 class PcsCoder:
@@ -52,12 +50,13 @@ class PcsCoder:
         statuses = assert_spans(note, [(s.cue.start, s.cue.end) for s, _, _ in found])
         suggestions: dict[str, PcsSuggestion] = {}
         queries: dict[tuple[str, int], PcsQuery] = {}
-        for (statement, _, _), status in zip(found, statuses, strict=True):
-            if status.status in _SKIPPED:
-                continue
-            historical = (
-                status.status is Assertion.HISTORICAL or status.section in _HISTORY_SECTIONS
+        for (statement, start, end), context in zip(found, statuses, strict=True):
+            status = procedure_status(
+                text, (start, end), (statement.cue.start, statement.cue.end), context
             )
+            if status in (ProcedureStatus.NOT_DONE, ProcedureStatus.PLANNED):
+                continue
+            historical = status is ProcedureStatus.PAST
             section = note.section_at(statement.cue.start).name
             for outcome in self._outcomes(statement.plan):
                 self._collect(statement, outcome, historical, section, suggestions, queries)

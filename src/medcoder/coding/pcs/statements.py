@@ -8,7 +8,7 @@ per procedure word (``appendectomy``) with the words around it that document its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from medcoder.coding.pcs.builder import BodyWord, Cue, Plan
@@ -19,7 +19,20 @@ __all__ = ["Match", "PhraseMatcher", "Statement", "StatementFinder"]
 
 T = TypeVar("T")
 
-_SIDE_WORDS = {"right": "right", "left": "left", "bilateral": "bilateral", "both": "bilateral"}
+_SIDE_WORDS = {
+    "right": "right",
+    "left": "left",
+    "bilateral": "bilateral",
+    "both": "bilateral",
+    # Ophthalmology: oculus dexter / sinister / uterque (OI: "ojo izquierdo" in translations).
+    "od": "right",
+    "re": "right",
+    "os": "left",
+    "oi": "left",
+    "le": "left",
+    "ou": "bilateral",
+    "oa": "bilateral",
+}
 _PARTIAL = frozenset({"partial", "subtotal", "segmental", "wedge", "hemi", "sleeve"})
 _BODY_WINDOW = 8  # anatomical words further than this from the procedure word are not its own
 _SIDE_BEFORE = 3
@@ -135,30 +148,41 @@ class StatementFinder:
                 fixed[6] = (action.device, action.id)
             if action.qualifier:
                 fixed[7] = (action.qualifier, action.id)
-            body: list[BodyWord] = []
             side, side_cue = _side_near(text, tokens, m.first, m.last)
+            groups: list[list[BodyWord]] = [[]]
+            near = sorted(
+                (a for a in anatomy if _distance(m, a) <= _BODY_WINDOW),
+                key=lambda a: (_distance(m, a), a.first < m.first),
+            )
+
+            def word(a: Match[CueEntry]) -> BodyWord:
+                a_side, a_side_cue = _side_near(text, tokens, a.first, a.last)
+                return BodyWord(a.entry.labels, cue(a), a_side, a_side_cue)
+
             if action.body:
-                body.append(BodyWord(action.body, cue(m), side, side_cue))
+                if side is None:
+                    # "fundoscopy of the left eye": the side is written by the organ.
+                    sided = next((w for w in map(word, near) if w.side is not None), None)
+                    if sided is not None:
+                        side, side_cue = sided.side, sided.side_cue
+                groups[0].append(BodyWord(action.body, cue(m), side, side_cue))
             else:
-                near = sorted(
-                    (a for a in anatomy if _distance(m, a) <= _BODY_WINDOW),
-                    key=lambda a: (_distance(m, a), a.first < m.first),
-                )
-                for a in near:
-                    a_side, a_side_cue = _side_near(text, tokens, a.first, a.last)
-                    body.append(BodyWord(a.entry.labels, cue(a), a_side, a_side_cue))
+                groups[0].extend(word(a) for a in near)
+                if action.section == "B" and near:
+                    # "chest and abdominal X-rays": one imaging code per coordinated region.
+                    groups += [[word(a)] for a in _coordinated(tokens, near[0], anatomy)]
             scope_approach: list[tuple[str, Cue]] = []
             if definitive and not action.scope:
                 for s in scopes:
                     if s.entry.approach:
                         scope_approach.append((s.entry.approach, cue(s)))
                     if s.entry.body and not action.body:
-                        body.append(BodyWord(s.entry.body, cue(s), None, None))
+                        groups[0].append(BodyWord(s.entry.body, cue(s), None, None))
             plan = Plan(
                 section=action.section,
                 operation=operation,
                 systems=action.systems,
-                body=tuple(body),
+                body=tuple(groups[0]),
                 fixed=fixed,
                 approach=tuple(
                     [(str(a.entry.value), cue(a)) for a in approaches if a.entry.value]
@@ -172,8 +196,37 @@ class StatementFinder:
                     for label in (q.entry.labels or (str(q.entry.value),))
                 ),
             )
-            statements.append(Statement(action, cue(m), plan, side, why))
+            for group in groups:
+                statements.append(
+                    Statement(action, cue(m), replace(plan, body=tuple(group)), side, why)
+                )
         return statements
+
+
+_CONNECTORS = frozenset({"and", "or", "the", "simple", "plain", "of"})
+
+
+def _coordinated(
+    tokens: Sequence[Token], first: Match[CueEntry], anatomy: Sequence[Match[CueEntry]]
+) -> list[Match[CueEntry]]:
+    """Anatomy mentions joined to ``first`` by "and", "or" or commas only (not ``first``)."""
+    chain = [first]
+    ordered = sorted(anatomy, key=lambda a: a.first)
+    for direction in (1, -1):
+        edge = first
+        candidates = ordered if direction == 1 else ordered[::-1]
+        for a in candidates:
+            if (direction == 1 and a.first <= edge.last) or (
+                direction == -1 and a.last >= edge.first
+            ):
+                continue
+            lo, hi = (edge.last + 1, a.first) if direction == 1 else (a.last + 1, edge.first)
+            gap = [t.norm for t in tokens[lo:hi]]
+            if len(gap) > 3 or not all(g in _CONNECTORS for g in gap):
+                break
+            chain.append(a)
+            edge = a
+    return [a for a in chain[1:] if a.entry.labels != first.entry.labels]
 
 
 def _norm_at(tokens: Sequence[Token], i: int) -> str:
