@@ -23,13 +23,34 @@ from enum import StrEnum
 from medcoder.errors import InputError, NoteError
 from medcoder.notes._fhir import is_fhir, read_document_reference
 
-__all__ = ["Document", "Patient", "Setting", "Sex", "parse_date", "read_document"]
+__all__ = [
+    "VISIT_TYPES",
+    "Document",
+    "Patient",
+    "Setting",
+    "Sex",
+    "Visit",
+    "parse_date",
+    "read_document",
+]
 
 #: Share of control characters above which a text is taken for binary data.
 _MAX_CONTROL_SHARE = 0.05
-_ENVELOPE_KEYS = ("text", "setting", "date_of_service", "patient", "source")
+_ENVELOPE_KEYS = ("text", "setting", "date_of_service", "patient", "source", "visit")
 _PATIENT_KEYS = ("age", "sex")
+_VISIT_KEYS = ("new_patient", "type", "total_minutes")
 _MAX_AGE = 130
+_MAX_MINUTES = 24 * 60
+#: The kinds of E/M visit an envelope's ``visit.type`` may name.
+VISIT_TYPES = (
+    "office",
+    "preventive",
+    "inpatient_initial",
+    "inpatient_subsequent",
+    "discharge",
+    "observation",
+    "emergency",
+)
 
 
 class Setting(StrEnum):
@@ -95,6 +116,51 @@ class Patient:
 
 
 @dataclass(frozen=True, slots=True)
+class Visit:
+    """What the encounter input says about the visit for E/M leveling (all optional)."""
+
+    new_patient: bool | None = None
+    type: str | None = None  # one of VISIT_TYPES
+    total_minutes: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: object, *, where: str = "visit") -> Visit:
+        """Validate ``{"new_patient": true, "type": "office", "total_minutes": 45}``.
+
+        Raises:
+            InputError: an unknown key, a non-boolean ``new_patient``, an unknown ``type``,
+                minutes that are not a whole number from 0 to 1440.
+        """
+        if not isinstance(data, Mapping):
+            raise InputError(f"{where} must be an object, got {_kind(data)}", field=where)
+        _reject_unknown(data, _VISIT_KEYS, where)
+        new_patient = data.get("new_patient")
+        if new_patient is not None and not isinstance(new_patient, bool):
+            raise InputError(
+                f"{where}.new_patient must be true or false, got {new_patient!r}",
+                field=f"{where}.new_patient",
+            )
+        kind = data.get("type")
+        if kind is not None and kind not in VISIT_TYPES:
+            raise InputError(
+                f"{where}.type must be one of {', '.join(VISIT_TYPES)}; got {kind!r}",
+                field=f"{where}.type",
+            )
+        minutes = data.get("total_minutes")
+        if minutes is not None and (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int)
+            or not 0 <= minutes <= _MAX_MINUTES
+        ):
+            raise InputError(
+                f"{where}.total_minutes must be a whole number from 0 to {_MAX_MINUTES}, "
+                f"got {minutes!r}",
+                field=f"{where}.total_minutes",
+            )
+        return cls(new_patient=new_patient, type=kind, total_minutes=minutes)
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A clinical note as received: its text and what is known about the encounter."""
 
@@ -103,6 +169,7 @@ class Document:
     date_of_service: dt.date | None = None
     patient: Patient = field(default_factory=Patient)
     source: str = ""
+    visit: Visit = field(default_factory=Visit)
 
 
 def read_document(
@@ -112,6 +179,7 @@ def read_document(
     setting: Setting | str | None = None,
     date_of_service: dt.date | str | None = None,
     patient: Patient | None = None,
+    visit: Visit | None = None,
 ) -> Document:
     """Read a note from plain text, a JSON envelope or a FHIR R4 ``DocumentReference``.
 
@@ -124,6 +192,7 @@ def read_document(
         setting: ``"outpatient"`` or ``"inpatient"``.
         date_of_service: A date or an ISO ``YYYY-MM-DD`` string.
         patient: Age and sex of the patient.
+        visit: What the encounter input says about the visit (type, new patient, minutes).
 
     Returns:
         The document, with its text exactly as received (offsets refer to it).
@@ -157,6 +226,7 @@ def read_document(
         ),
         patient=patient if patient is not None else _patient_of(fields.get("patient")),
         source=source or str(fields.get("source") or ""),
+        visit=visit if visit is not None else _visit_of(fields.get("visit")),
     )
 
 
@@ -238,6 +308,10 @@ def _require_text(value: object, where: str) -> str:
 
 def _patient_of(value: object) -> Patient:
     return Patient() if value is None else Patient.from_dict(value)
+
+
+def _visit_of(value: object) -> Visit:
+    return Visit() if value is None else Visit.from_dict(value)
 
 
 def _parse_sex(value: object, where: str) -> Sex | None:

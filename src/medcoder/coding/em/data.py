@@ -1,0 +1,231 @@
+"""MDM element 2: amount and complexity of data to be reviewed and analyzed.
+
+What a coder counts (each unique test once, whether ordered, reviewed or both; each unique
+source of external notes once):
+
+* Category 1, tests, documents or independent historian: review of prior external notes
+  from each unique source, review of the result of each unique test, ordering of each unique
+  test, assessment requiring an independent historian;
+* Category 2: independent interpretation of a test performed by another physician;
+* Category 3: discussion of management or test interpretation with an external physician,
+  other qualified health care professional or appropriate source (not the patient's family).
+
+=============== =====================================================================
+straightforward minimal or none
+low             category 1 with 2 tests/documents, or an independent historian
+moderate        1 of 3 categories: category 1 with 3 items (historian counts), category
+                2 or category 3
+high            2 of the 3 categories above
+=============== =====================================================================
+"""
+
+from __future__ import annotations
+
+import re
+
+from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
+from medcoder.coding.em.spans import (
+    HISTORY_SECTIONS,
+    Unit,
+    evidence_of,
+    matches,
+    negated_before,
+    units,
+)
+from medcoder.notes.model import Note, SectionKind
+
+__all__ = ["TESTS", "level_of_data", "score_data"]
+
+_PART = (
+    r"(?:head|brain|chest|abdomen|pelvis|neck|spine|lumbar spine|cervical spine|knee|ankle|"
+    r"wrist|hand|foot|shoulder|elbow|hip|finger|toe|forearm)"
+)
+#: Unique tests by canonical name (a panel is one test, as it is one code).
+TESTS: tuple[tuple[str, str], ...] = (
+    ("cbc", r"CBC(?: with diff(?:erential)?)?|complete blood count"),
+    ("cmp", r"CMP|comprehensive metabolic panel"),
+    ("bmp", r"BMP|basic metabolic panel|chem[- ]?7"),
+    ("hemoglobin a1c", r"(?:hemoglobin |Hgb |Hb )?A1c|HbA1c"),
+    ("lipid panel", r"(?:fasting )?lipid (?:panel|profile)|lipids"),
+    ("tsh", r"TSH|thyroid function tests?|free T4"),
+    ("urinalysis", r"urinalysis|UA"),
+    ("urine culture", r"urine culture"),
+    ("blood cultures", r"blood cultures?"),
+    ("troponin", r"(?:high[- ]sensitivity )?troponins?"),
+    ("bnp", r"BNP|NT-?pro-?BNP"),
+    ("d-dimer", r"d-dimer"),
+    ("lactate", r"lactate|lactic acid"),
+    ("ecg", r"ECG|EKG|electrocardiogram"),
+    ("chest x-ray", r"chest x-?rays?|CXR|chest radiographs?"),
+    ("ct", r"CT(?: scan)?(?: (?:of the |of )?(?:" + _PART + r"))?"),
+    ("mri", r"MRI(?: (?:of the |of )?(?:left |right )?(?:" + _PART + r"))?"),
+    ("x-ray", r"(?:x-?rays?|radiographs?)(?: (?:of the |of )?(?:left |right )?" + _PART + ")?"),
+    ("ultrasound", r"(?:renal |pelvic |abdominal |thyroid |breast )?ultrasound"),
+    ("echocardiogram", r"echocardiogram|echo|TTE"),
+    ("inr", r"PT/INR|INR|prothrombin time"),
+    ("esr", r"ESR|sed rate|sedimentation rate"),
+    ("crp", r"CRP|C-reactive protein"),
+    ("liver function tests", r"LFTs?|liver function tests?|hepatic function panel"),
+    ("lipase", r"lipase"),
+    ("magnesium", r"magnesium level|serum magnesium"),
+    ("vitamin d", r"vitamin D level|25-hydroxy ?vitamin D"),
+    ("b12", r"(?:vitamin )?B12 level"),
+    ("iron studies", r"iron studies|ferritin"),
+    ("psa", r"PSA"),
+    ("rapid strep", r"rapid strep(?: test)?|strep test|throat culture"),
+    ("rapid influenza", r"rapid flu(?: test)?|influenza (?:swab|test|PCR)|flu (?:swab|test)"),
+    ("covid test", r"COVID(?:-19)? (?:test|swab|PCR|antigen)|SARS-CoV-2 (?:PCR|test)"),
+    ("pregnancy test", r"(?:urine |serum )?pregnancy test|beta[- ]hCG|hCG"),
+    ("mammogram", r"(?:screening |diagnostic )?mammogram"),
+    ("stress test", r"(?:exercise |nuclear )?stress test"),
+    ("holter", r"Holter(?: monitor)?|event monitor"),
+    ("spirometry", r"spirometry|PFTs?|pulmonary function tests?"),
+    ("urine drug screen", r"urine drug screen|UDS"),
+    ("microalbumin", r"(?:urine )?microalbumin|UACR|albumin[- ]to[- ]creatinine ratio"),
+    ("blood gas", r"ABG|VBG|arterial blood gas|venous blood gas"),
+    ("procalcitonin", r"procalcitonin"),
+    ("dexa", r"DEXA|DXA|bone density"),
+    ("sti testing", r"gonorrhea(?:/| and )chlamydia|GC/CT|STI (?:testing|screen)"),
+)
+_TEST = re.compile(
+    "|".join(f"(?P<t{index}>\\b(?:{regex})\\b)" for index, (_, regex) in enumerate(TESTS)),
+    re.IGNORECASE,
+)
+_REVIEW = re.compile(r"\breview\w*|\bresults?\b|\bshow\w*|\breveal\w*", re.IGNORECASE)
+_EXTERNAL = re.compile(
+    r"\b(?:outside|external|prior|previous|old)\s+(?:[\w-]+\s+){0,2}?(?:records?|notes?|"
+    r"charts?)\b|\b(?:records?|notes?|discharge summary|consult(?:ation)? note)\s+from\s+"
+    r"(?P<source>(?:Dr\.?\s+)?[\w.'-]+(?:\s+[A-Z][\w'-]+)*)",
+    re.IGNORECASE,
+)
+_HISTORIAN = re.compile(
+    r"\bindependent historian\b|\bhistory\s+(?:was\s+|is\s+)?(?:obtained|provided|given|taken)\s+"
+    r"(?:from|by)\s+(?:the\s+)?(?:patient'?s\s+|his\s+|her\s+)?(?P<who>mother|father|parents?|"
+    r"caregivers?|wife|husband|spouse|daughter|son|family|guardian|EMS|paramedics|staff)\b|"
+    r"\b(?:mother|father|parents?|caregiver|wife|husband|daughter|son|guardian|EMS)\s+"
+    r"(?:provides|provided|gives|gave|gives|contributes|contributed)\s+(?:the\s+|additional\s+)?"
+    r"history\b",
+    re.IGNORECASE,
+)
+_INTERPRETATION = re.compile(
+    r"\bindependent(?:ly)?\s+(?:interpret\w*|review\w*|visualiz\w*)|\bmy\s+(?:own\s+)?"
+    r"(?:interpretation|read|reading)\b|\bpersonally\s+(?:reviewed|interpreted|viewed)\s+the\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:images?|films?|tracing|study|ECG|EKG|x-?ray|CT|MRI|rhythm strip)|\bI\s+"
+    r"(?:interpreted|viewed|read)\s+the\s+(?:images?|films?|tracing|ECG|EKG|x-?ray|CT)",
+    re.IGNORECASE,
+)
+_DISCUSSION = re.compile(
+    r"\b(?:discussed|spoke|talked|conferred|consulted|reviewed\s+the\s+case)\b[^.;]{0,60}?"
+    r"\bwith\s+(?:the\s+)?(?:on-?call\s+|patient'?s\s+|his\s+|her\s+)?(?P<who>Dr\.?\s*[A-Z]\w*|"
+    r"cardiolog\w*|nephrolog\w*|neurolog\w*|oncolog\w*|radiolog\w*|surge\w*|urolog\w*|"
+    r"gastroenterolog\w*|GI|orthop\w*|pulmonolog\w*|psychiatr\w*|endocrinolog\w*|"
+    r"infectious disease|hospitalist|intensivist|specialist|consultant|physician|"
+    r"pharmacist|case manager|social worker|poison control|PCP|primary care)",
+    re.IGNORECASE,
+)
+# Sections whose sentences count only when they say the provider reviewed something.
+_NARRATIVE = frozenset(
+    {
+        SectionKind.HISTORY_OF_PRESENT_ILLNESS,
+        SectionKind.SUBJECTIVE,
+        SectionKind.CHIEF_COMPLAINT,
+        SectionKind.REASON_FOR_VISIT,
+    }
+)
+_NOT_DATA = HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM, SectionKind.VITAL_SIGNS}
+
+
+def score_data(note: Note) -> MdmElement:
+    """The data element of a note."""
+    tests: dict[str, MdmFinding] = {}
+    sources: dict[str, MdmFinding] = {}
+    historian: MdmFinding | None = None
+    interpretation: MdmFinding | None = None
+    discussion: MdmFinding | None = None
+    test_mentions: list[tuple[Unit, str, tuple[int, int]]] = []
+    for unit in units(note, exclude=_NOT_DATA - {SectionKind.SOCIAL_HISTORY}):
+        evidence = evidence_of(note, unit)
+        if historian is None and (match := _search(note, unit, _HISTORIAN)):
+            who = match.group("who") or "independent historian"
+            historian = MdmFinding("independent_historian", who.lower(), MdmLevel.LOW, evidence)
+        if unit.section.kind in _NOT_DATA:
+            continue
+        narrative = unit.section.kind in _NARRATIVE
+        if narrative and not _search(note, unit, _REVIEW):
+            continue
+        if interpretation is None and _search(note, unit, _INTERPRETATION):
+            label = _first_test(note, unit) or "test"
+            interpretation = MdmFinding(
+                "independent_interpretation", label, MdmLevel.MODERATE, evidence
+            )
+        if discussion is None and (match := _search(note, unit, _DISCUSSION)):
+            discussion = MdmFinding(
+                "external_discussion", match.group("who").strip(), MdmLevel.MODERATE, evidence
+            )
+        if (match := _search(note, unit, _EXTERNAL)) and _search(note, unit, _REVIEW):
+            source = (match.group("source") or "external records").strip().rstrip(".").lower()
+            sources.setdefault(source, MdmFinding("external_notes", source, MdmLevel.LOW, evidence))
+        for test in matches(note, unit, _TEST):
+            test_mentions.append((unit, _label(test), (test.start(), test.end())))
+    for unit, label, span in test_mentions:
+        # "UA negative" is a test reviewed: only "no labs", "without imaging" leave it out.
+        if not negated_before(note, unit, span[0]) and label not in tests:
+            tests[label] = MdmFinding("unique_test", label, MdmLevel.LOW, evidence_of(note, unit))
+    return level_of_data(
+        list(tests.values()), list(sources.values()), historian, interpretation, discussion
+    )
+
+
+def level_of_data(
+    tests: list[MdmFinding],
+    sources: list[MdmFinding],
+    historian: MdmFinding | None,
+    interpretation: MdmFinding | None,
+    discussion: MdmFinding | None,
+) -> MdmElement:
+    """The data element from what was counted, by the AMA category rules."""
+    documents = len(tests) + len(sources)
+    category1 = documents + (historian is not None)
+    met = [
+        name
+        for name, ok in (
+            (f"category 1 ({category1} items)", category1 >= 3),
+            ("independent interpretation", interpretation is not None),
+            ("discussion with external physician/QHP", discussion is not None),
+        )
+        if ok
+    ]
+    findings = sorted(
+        [*tests, *sources, *(f for f in (historian, interpretation, discussion) if f)],
+        key=lambda f: f.evidence.start,
+    )
+    counted = f"{len(tests)} unique test(s), {len(sources)} external source(s)" + (
+        ", independent historian" if historian else ""
+    )
+    if len(met) >= 2:
+        return MdmElement(MdmLevel.HIGH, " + ".join(met), tuple(findings))
+    if met:
+        return MdmElement(MdmLevel.MODERATE, f"{met[0]}: {counted}", tuple(findings))
+    if documents >= 2 or historian is not None:
+        return MdmElement(MdmLevel.LOW, counted, tuple(findings))
+    return MdmElement(MdmLevel.STRAIGHTFORWARD, f"minimal: {counted}", tuple(findings))
+
+
+def _search(note: Note, unit: Unit, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    return pattern.search(note.text, unit.sentence.start, unit.sentence.end)
+
+
+def _label(match: re.Match[str]) -> str:
+    name = match.lastgroup or "t0"
+    label = TESTS[int(name[1:])][0]
+    if label in ("ct", "mri", "x-ray", "ultrasound"):
+        # Imaging of two body parts is two tests: keep the body part in the name.
+        words = match.group().lower().replace(" of the ", " ").replace(" of ", " ").split()
+        words = [w for w in words if w != "scan"]
+        return " ".join([label, *words[1:]]) if label != "ultrasound" else " ".join(words)
+    return label
+
+
+def _first_test(note: Note, unit: Unit) -> str:
+    found = next(matches(note, unit, _TEST), None)
+    return "" if found is None else _label(found)

@@ -1,0 +1,361 @@
+"""MDM element 1: number and complexity of problems addressed at the encounter.
+
+A coder counts the problems the provider *addresses* (assessment and plan), not those merely
+listed in the history. Each problem is named by a condition word and graded by the words
+around it (in its list item or sentence): "stable", "uncontrolled", "severe exacerbation",
+"concerning for", a fever ... then counted as the AMA table does:
+
+=============== ==============================================================================
+straightforward 1 self-limited or minor problem
+low             2+ self-limited/minor; 1 stable chronic illness; 1 acute uncomplicated illness
+                or injury; 1 stable acute illness
+moderate        1+ chronic illness with exacerbation, progression or side effects of
+                treatment; 2+ stable chronic illnesses; 1 undiagnosed new problem with
+                uncertain prognosis; 1 acute illness with systemic symptoms; 1 acute
+                complicated injury
+high            1+ chronic illness with severe exacerbation, progression or side effects;
+                1 acute or chronic illness or injury that poses a threat to life or bodily
+                function
+=============== ==============================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
+from medcoder.coding.em.spans import (
+    ASSESSMENT_SECTIONS,
+    HISTORY_SECTIONS,
+    Unit,
+    asserted,
+    evidence_of,
+    has_section,
+    matches,
+    negated_before,
+    units,
+)
+from medcoder.notes.model import Note, SectionKind
+
+__all__ = ["CONDITIONS", "PROBLEM_CATEGORIES", "classify_problem", "score_problems"]
+
+#: Problem categories: machine name -> (level one such problem supports, plural wording).
+PROBLEM_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
+    "self_limited": (MdmLevel.STRAIGHTFORWARD, "self-limited or minor problem"),
+    "stable_chronic": (MdmLevel.LOW, "stable chronic illness"),
+    "acute_uncomplicated": (MdmLevel.LOW, "acute uncomplicated illness or injury"),
+    "chronic_exacerbation": (MdmLevel.MODERATE, "chronic illness with exacerbation"),
+    "undiagnosed_uncertain": (MdmLevel.MODERATE, "undiagnosed new problem, uncertain prognosis"),
+    "acute_systemic": (MdmLevel.MODERATE, "acute illness with systemic symptoms"),
+    "acute_complicated_injury": (MdmLevel.MODERATE, "acute complicated injury"),
+    "chronic_severe_exacerbation": (MdmLevel.HIGH, "chronic illness with severe exacerbation"),
+    "threat_to_life": (MdmLevel.HIGH, "threat to life or bodily function"),
+}
+
+# Condition words by kind: (canonical label, regular expression). The kind is the problem's
+# category before qualifiers: chronic illnesses are stable unless the words say otherwise.
+CONDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "chronic": (
+        ("hypertension", r"hypertension|HTN|high blood pressure|hypertensive (?:urgency|emerg\w+)"),
+        ("diabetes", r"(?:type [12I]+ )?diabetes(?: mellitus)?|\bT[12]DM\b|\bDM(?:2|II)?\b"),
+        ("hyperlipidemia", r"hyperlipidemia|\bHLD\b|dyslipidemia|hypercholesterolemia"),
+        ("hypothyroidism", r"hypothyroidism"),
+        ("hyperthyroidism", r"hyperthyroidism|graves disease"),
+        ("asthma", r"asthma"),
+        ("copd", r"\bCOPD\b|chronic obstructive pulmonary disease|emphysema"),
+        ("chronic kidney disease", r"chronic kidney disease|\bCKD\b"),
+        ("heart failure", r"(?:congestive |systolic |diastolic )?heart failure|CHF|HF[rp]EF"),
+        ("atrial fibrillation", r"atrial fibrillation|\bA-?fib\b"),
+        ("coronary artery disease", r"coronary artery disease|\bCAD\b"),
+        ("gerd", r"\bGERD\b|gastroesophageal reflux(?: disease)?|acid reflux"),
+        ("depression", r"(?:major )?depressi(?:on|ve disorder)|\bMDD\b"),
+        ("anxiety", r"(?:generalized )?anxiety(?: disorder)?|\bGAD\b"),
+        ("bipolar disorder", r"bipolar(?: disorder)?"),
+        ("schizophrenia", r"schizophrenia"),
+        ("adhd", r"\bADHD\b|attention deficit"),
+        ("osteoarthritis", r"osteoarthritis|degenerative joint disease"),
+        ("rheumatoid arthritis", r"rheumatoid arthritis"),
+        ("gout", r"\bgout\b"),
+        ("osteoporosis", r"osteoporosis|osteopenia"),
+        ("migraine", r"migraines?"),
+        ("epilepsy", r"epilepsy|seizure disorder"),
+        ("bph", r"\bBPH\b|benign prostatic hyperplasia"),
+        ("obesity", r"(?:morbid )?obesity"),
+        ("sleep apnea", r"(?:obstructive )?sleep apnea|\bOSA\b"),
+        ("chronic pain", r"chronic (?:low )?(?:back |neck )?pain"),
+        ("hiv", r"\bHIV\b"),
+        ("hepatitis c", r"hepatitis C|\bHCV\b"),
+        ("psoriasis", r"psoriasis"),
+        ("atopic dermatitis", r"atopic dermatitis|eczema"),
+        ("allergic rhinitis", r"allergic rhinitis"),
+        ("peripheral artery disease", r"peripheral arter(?:y|ial) disease|\bPAD\b"),
+        ("cirrhosis", r"cirrhosis"),
+        ("parkinson disease", r"parkinson'?s?(?: disease)?"),
+        ("dementia", r"dementia|alzheimer'?s?(?: disease)?"),
+        ("inflammatory bowel disease", r"crohn'?s?(?: disease)?|ulcerative colitis"),
+        ("insomnia", r"chronic insomnia"),
+        ("anemia", r"chronic anemia|iron deficiency anemia"),
+    ),
+    "acute": (
+        ("sinusitis", r"(?:acute )?(?:bacterial )?sinusitis"),
+        ("bronchitis", r"(?:acute )?bronchitis"),
+        ("otitis", r"otitis (?:media|externa)|ear infection"),
+        ("pharyngitis", r"(?:strep(?:tococcal)? )?pharyngitis|strep throat"),
+        ("urinary tract infection", r"urinary tract infection|\bUTI\b|cystitis"),
+        ("sprain", r"sprain|strain"),
+        ("conjunctivitis", r"conjunctivitis|pink eye"),
+        ("gastroenteritis", r"gastroenteritis"),
+        ("back pain", r"(?:acute )?(?:low )?back pain|lumbago"),
+        ("cellulitis", r"cellulitis"),
+        ("influenza", r"influenza|\bflu\b"),
+        ("covid-19", r"COVID(?:-19)?"),
+        ("dermatitis", r"contact dermatitis|dermatitis|rash"),
+        ("headache", r"(?:tension )?headache"),
+        ("vertigo", r"vertigo|dizziness"),
+        ("musculoskeletal pain", r"(?:knee|shoulder|ankle|wrist|hip|neck|elbow) pain"),
+        ("tendinitis", r"tendinitis|tendonitis|bursitis|plantar fasciitis"),
+        ("abscess", r"abscess"),
+        ("skin infection", r"impetigo|tinea|scabies|paronychia"),
+        ("vaginitis", r"vaginitis|yeast infection|bacterial vaginosis"),
+        ("constipation", r"constipation"),
+        ("diarrhea", r"diarrhea"),
+        ("hordeolum", r"hordeolum|\bstye\b"),
+        ("allergic reaction", r"allergic reaction|urticaria|hives"),
+        ("laceration", r"laceration"),
+    ),
+    "minor": (
+        (
+            "upper respiratory infection",
+            r"(?:viral )?upper respiratory (?:tract )?infection|"
+            r"\bURI\b|common cold",
+        ),  # fmt: skip
+        ("insect bite", r"insect bite|bug bite|insect sting"),
+        ("abrasion", r"abrasion"),
+        ("contusion", r"contusion|bruise"),
+        ("cerumen impaction", r"cerumen(?: impaction)?|ear ?wax"),
+        ("diaper rash", r"diaper (?:rash|dermatitis)"),
+        ("wart", r"\bwarts?\b|verruca"),
+        ("skin tag", r"skin tags?|acrochordon"),
+        ("seborrheic keratosis", r"seborrheic keratos[ie]s"),
+        ("sunburn", r"sunburn"),
+    ),
+    "uncertain": (
+        ("mass", r"(?:breast |neck |abdominal |adnexal )?(?:mass|lump)"),
+        ("nodule", r"(?:thyroid |lung |pulmonary )?nodule"),
+        ("lymphadenopathy", r"lymphadenopathy"),
+        ("chest pain", r"chest pain"),
+        ("abdominal pain", r"abdominal pain"),
+        ("hematuria", r"hematuria"),
+        ("weight loss", r"(?:unintentional |unexplained )weight loss"),
+        ("syncope", r"syncope"),
+        ("palpitations", r"palpitations"),
+        ("rectal bleeding", r"rectal bleeding|hematochezia"),
+    ),
+    "systemic": (
+        ("pneumonia", r"pneumonia"),
+        ("pyelonephritis", r"pyelonephritis"),
+        ("acute kidney injury", r"acute kidney injury|\bAKI\b"),
+    ),
+    "injury": (
+        ("fracture", r"fracture"),
+        ("dislocation", r"dislocation"),
+        ("concussion", r"concussion|closed head injury"),
+    ),
+    "threat": (
+        ("sepsis", r"sepsis|septic shock"),
+        (
+            "acute coronary syndrome",
+            r"acute coronary syndrome|\bACS\b|\bN?STEMI\b|"
+            r"(?:acute )?myocardial infarction",
+        ),  # fmt: skip
+        ("pulmonary embolism", r"pulmonary embol(?:ism|us)"),
+        ("stroke", r"stroke|\bCVA\b|transient ischemic attack|\bTIA\b"),
+        ("respiratory failure", r"respiratory failure"),
+        ("diabetic ketoacidosis", r"diabetic ketoacidosis|\bDKA\b"),
+        ("anaphylaxis", r"anaphylaxis"),
+        ("gastrointestinal bleed", r"(?:upper |lower )?(?:GI|gastrointestinal) (?:bleed|bleeding)"),
+        ("suicidal ideation", r"suicidal ideation"),
+        ("bowel obstruction", r"(?:small )?bowel obstruction"),
+        ("appendicitis", r"appendicitis"),
+        ("aortic dissection", r"aortic dissection"),
+        ("meningitis", r"meningitis"),
+        ("intracranial hemorrhage", r"intracranial hemorrhage|subarachnoid hemorrhage"),
+        ("shock", r"\bshock\b"),
+    ),
+}
+_KIND_CATEGORY = {
+    "chronic": "stable_chronic",
+    "acute": "acute_uncomplicated",
+    "minor": "self_limited",
+    "uncertain": "undiagnosed_uncertain",
+    "systemic": "acute_systemic",
+    "injury": "acute_complicated_injury",
+    "threat": "threat_to_life",
+}
+# Qualifiers, read in the words around a condition (its list item or sentence).
+_SEVERE = re.compile(
+    r"severe (?:exacerbation|flare|progression)|decompensat\w*|acute on chronic|"
+    r"hypertensive (?:urgency|emergency|crisis)|status asthmaticus|critical",
+    re.IGNORECASE,
+)
+_EXACERBATION = re.compile(
+    r"(?:un|poorly |not |not well |inadequately |suboptimally |sub-optimally )controlled|"
+    r"not at goal|above goal|worsen\w*|\bworse\b|exacerbat\w*|flare\w*|progressed|"
+    r"progressi(?:on|ng|ve)|"
+    r"hyperglycemia|supratherapeutic|side effects?|adverse effects?|intoleran\w*|elevated|"
+    r"deteriorat\w*",
+    re.IGNORECASE,
+)
+_SYSTEMIC = re.compile(
+    r"fever\w*|febrile|chills|rigors|myalgias?|body aches|systemic symptoms", re.IGNORECASE
+)
+_UNCERTAIN = re.compile(
+    r"uncertain prognosis|unclear (?:etiology|cause)|undiagnosed|concerning for malignancy|"
+    r"suspicious for malignancy|rule out malignancy",
+    re.IGNORECASE,
+)
+_THREAT = re.compile(
+    r"threat to (?:life|bodily function)|life[- ]threatening|concern(?:ing)? for (?:sepsis|ACS)",
+    re.IGNORECASE,
+)
+
+
+def _condition_pattern() -> re.Pattern[str]:
+    parts: list[tuple[str, str]] = []
+    for kind, entries in CONDITIONS.items():
+        for index, (_label, regex) in enumerate(entries):
+            parts.append((f"{kind}__{index}", regex))
+    alternatives = "|".join(f"(?P<{name}>\\b(?:{regex})\\b)" for name, regex in parts)
+    return re.compile(alternatives, re.IGNORECASE)
+
+
+_CONDITION = _condition_pattern()
+
+
+def classify_problem(kind: str, context: str) -> str:
+    """The problem category of a condition of ``kind`` given the words around it.
+
+    Example:
+        >>> classify_problem("chronic", "Type 2 diabetes, uncontrolled, A1c 9.4%")
+        'chronic_exacerbation'
+    """
+    if kind == "threat" or _THREAT.search(context):
+        return "threat_to_life"
+    if kind == "chronic":
+        if _SEVERE.search(context):
+            return "chronic_severe_exacerbation"
+        if _EXACERBATION.search(context):
+            return "chronic_exacerbation"
+        return "stable_chronic"
+    if _UNCERTAIN.search(context):
+        return "undiagnosed_uncertain"
+    if kind in ("acute", "minor") and _SYSTEMIC.search(context):
+        return "acute_systemic"
+    return _KIND_CATEGORY[kind]
+
+
+def score_problems(note: Note) -> tuple[MdmElement, tuple[str, ...]]:
+    """The problems element of a note, and warnings.
+
+    Problems come from the assessment/plan sections; a note without them is read whole
+    (history sections left out) and says so in a warning.
+    """
+    warnings: list[str] = []
+    if has_section(note, ASSESSMENT_SECTIONS):
+        found = units(note, include=ASSESSMENT_SECTIONS)
+    else:
+        warnings.append(
+            "no assessment/plan section: problems were read from the whole note "
+            "(history sections left out)"
+        )
+        found = units(note, exclude=HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM})
+    findings = _dedupe(_findings(note, found))
+    return level_of_problems(findings), tuple(warnings)
+
+
+def _findings(note: Note, found: Iterable[Unit]) -> list[MdmFinding]:
+    candidates: list[tuple[Unit, re.Match[str], str, str]] = []
+    for unit in found:
+        for match in matches(note, unit, _CONDITION):
+            name = match.lastgroup or ""
+            kind, index = name.split("__")
+            candidates.append((unit, match, kind, CONDITIONS[kind][int(index)][0]))
+    keep = asserted(note, [(m.start(), m.end()) for _, m, _, _ in candidates])
+    candidates = [c for c, ok in zip(candidates, keep, strict=True) if ok]
+    findings: list[MdmFinding] = []
+    for position, (unit, match, kind, label) in enumerate(candidates):
+        if negated_before(note, unit, match.start()):
+            continue
+        # A condition's qualifiers lie between the previous and the next condition of its
+        # scope: "Hypertension, stable; diabetes, uncontrolled" grades each on its own.
+        start = unit.scope_start
+        end = unit.scope_end
+        if position > 0 and candidates[position - 1][0].scope_start == unit.scope_start:
+            start = max(start, candidates[position - 1][1].end())
+        if position + 1 < len(candidates) and candidates[position + 1][0].scope_start == (
+            unit.scope_start
+        ):
+            end = min(end, candidates[position + 1][1].start())
+        category = classify_problem(kind, _unnegated(note.text[start:end]))
+        level = PROBLEM_CATEGORIES[category][0]
+        findings.append(MdmFinding(category, label, level, evidence_of(note, unit)))
+    return findings
+
+
+_NEGATED_QUALIFIER = re.compile(
+    r"\b(?:no|not|without|denies|negative for|if|for any|should|watch for|return for)\s+"
+    r"(?:\w+\s+){0,2}?"
+    r"(?:fevers?|chills|exacerbations?|side effects?|flares?|worsening|progression|"
+    r"hyperglycemia|rigors|myalgias)\b",
+    re.IGNORECASE,
+)
+
+
+def _unnegated(context: str) -> str:
+    """The context with negated qualifiers blanked ("no fever", "without exacerbation")."""
+    return _NEGATED_QUALIFIER.sub(" ", context)
+
+
+def _dedupe(findings: list[MdmFinding]) -> list[MdmFinding]:
+    """One finding per problem (the same condition in assessment and plan is one problem):
+    the highest graded, first written."""
+    best: dict[str, MdmFinding] = {}
+    for finding in findings:
+        current = best.get(finding.label)
+        if current is None or finding.level.rank > current.level.rank:
+            best[finding.label] = finding
+    return sorted(best.values(), key=lambda f: f.evidence.start)
+
+
+def level_of_problems(findings: list[MdmFinding]) -> MdmElement:
+    """The problems element from its findings, by the AMA counting rules."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.category] = counts.get(finding.category, 0) + 1
+    found = tuple(findings)
+    for category in ("threat_to_life", "chronic_severe_exacerbation"):
+        if counts.get(category):
+            return MdmElement(MdmLevel.HIGH, _summary(counts, category), found)
+    for category in (
+        "chronic_exacerbation",
+        "undiagnosed_uncertain",
+        "acute_systemic",
+        "acute_complicated_injury",
+    ):
+        if counts.get(category):
+            return MdmElement(MdmLevel.MODERATE, _summary(counts, category), found)
+    if counts.get("stable_chronic", 0) >= 2:
+        return MdmElement(MdmLevel.MODERATE, _summary(counts, "stable_chronic"), found)
+    for category in ("stable_chronic", "acute_uncomplicated"):
+        if counts.get(category):
+            return MdmElement(MdmLevel.LOW, _summary(counts, category), found)
+    if counts.get("self_limited", 0) >= 2:
+        return MdmElement(MdmLevel.LOW, _summary(counts, "self_limited"), found)
+    if counts.get("self_limited"):
+        return MdmElement(MdmLevel.STRAIGHTFORWARD, _summary(counts, "self_limited"), found)
+    return MdmElement(MdmLevel.STRAIGHTFORWARD, "no problem addressed found", found)
+
+
+def _summary(counts: dict[str, int], category: str) -> str:
+    return f"{counts[category]} x {PROBLEM_CATEGORIES[category][1]}"

@@ -1,0 +1,292 @@
+"""MDM element 3: risk of complications and/or morbidity or mortality of patient management.
+
+Read in the plan (and the ED / hospital course): the highest-risk management option decided
+or considered sets the level.
+
+=============== ===============================================================================
+straightforward minimal risk (rest, fluids, gargles)
+low             over-the-counter drugs; minor surgery without risk factors; physical or
+                occupational therapy; IV fluids without additives
+moderate        prescription drug management; decision on minor surgery with patient or
+                procedure risk factors; decision on elective major surgery without risk
+                factors; diagnosis or treatment significantly limited by social determinants
+                of health
+high            drug therapy requiring intensive monitoring for toxicity; decision on elective
+                major surgery with risk factors; decision on emergency major surgery; decision
+                regarding hospitalization or escalation of hospital-level care; decision not to
+                resuscitate or to de-escalate care because of poor prognosis; parenteral
+                controlled substances
+=============== ===============================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
+from medcoder.coding.em.spans import (
+    ASSESSMENT_SECTIONS,
+    Unit,
+    asserted,
+    evidence_of,
+    negated_before,
+    units,
+)
+from medcoder.notes.model import Note, SectionKind
+
+__all__ = ["OTC_DRUGS", "PRESCRIPTION_DRUGS", "RISK_CATEGORIES", "score_risk"]
+
+#: Risk categories: machine name -> (level, wording).
+RISK_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
+    "minimal_treatment": (MdmLevel.STRAIGHTFORWARD, "minimal-risk treatment"),
+    "otc_drugs": (MdmLevel.LOW, "over-the-counter drugs"),
+    "minor_surgery": (MdmLevel.LOW, "minor surgery without risk factors"),
+    "therapy_or_fluids": (MdmLevel.LOW, "physical/occupational therapy or IV fluids"),
+    "prescription_drug_management": (MdmLevel.MODERATE, "prescription drug management"),
+    "minor_surgery_with_risk": (MdmLevel.MODERATE, "minor surgery with risk factors"),
+    "elective_major_surgery": (MdmLevel.MODERATE, "decision on elective major surgery"),
+    "social_determinants": (MdmLevel.MODERATE, "treatment limited by social determinants"),
+    "intensive_monitoring": (MdmLevel.HIGH, "drug therapy needing intensive toxicity monitoring"),
+    "elective_major_surgery_with_risk": (
+        MdmLevel.HIGH,
+        "decision on elective major surgery with risk factors",
+    ),
+    "emergency_major_surgery": (MdmLevel.HIGH, "decision on emergency major surgery"),
+    "hospitalization": (MdmLevel.HIGH, "decision regarding hospitalization"),
+    "dnr_or_deescalation": (MdmLevel.HIGH, "decision not to resuscitate or to de-escalate"),
+    "parenteral_controlled_substance": (MdmLevel.HIGH, "parenteral controlled substance"),
+}
+
+#: Common prescription drugs (generic and brand names, lower case) and drug classes.
+PRESCRIPTION_DRUGS = frozenset(
+    """
+    amoxicillin augmentin amoxicillin-clavulanate azithromycin zithromax z-pak cephalexin keflex
+    cefdinir ceftriaxone cefuroxime doxycycline ciprofloxacin levofloxacin nitrofurantoin
+    macrobid bactrim trimethoprim-sulfamethoxazole tmp-smx clindamycin metronidazole penicillin
+    fluconazole valacyclovir acyclovir oseltamivir tamiflu paxlovid mupirocin
+    lisinopril losartan valsartan olmesartan amlodipine hydrochlorothiazide hctz chlorthalidone
+    metoprolol carvedilol atenolol propranolol diltiazem verapamil spironolactone furosemide
+    lasix torsemide bumetanide hydralazine clonidine entresto sacubitril
+    atorvastatin rosuvastatin simvastatin pravastatin lovastatin ezetimibe statin
+    metformin glipizide glyburide glimepiride sitagliptin januvia linagliptin
+    empagliflozin jardiance
+    dapagliflozin farxiga semaglutide ozempic wegovy dulaglutide trulicity liraglutide
+    tirzepatide mounjaro insulin glargine lantus lispro humalog aspart novolog detemir
+    levothyroxine synthroid methimazole
+    albuterol ipratropium duoneb fluticasone advair symbicort budesonide montelukast
+    tiotropium spiriva
+    prednisone prednisolone methylprednisolone medrol dexamethasone
+    sertraline zoloft fluoxetine prozac escitalopram lexapro citalopram paroxetine venlafaxine
+    duloxetine bupropion wellbutrin mirtazapine trazodone buspirone hydroxyzine quetiapine
+    aripiprazole olanzapine risperidone lamotrigine levetiracetam topiramate gabapentin
+    pregabalin cyclobenzaprine methocarbamol tizanidine meloxicam diclofenac celecoxib
+    tramadol oxycodone hydrocodone sumatriptan
+    apixaban eliquis rivaroxaban xarelto warfarin coumadin clopidogrel plavix enoxaparin
+    omeprazole pantoprazole esomeprazole ondansetron zofran sucralfate
+    tamsulosin finasteride oxybutynin sildenafil tadalafil
+    allopurinol colchicine alendronate estradiol medroxyprogesterone norethindrone
+    triamcinolone clobetasol hydrocortisone-2.5 tretinoin ketoconazole
+    lithium methotrexate hydroxychloroquine adalimumab humira
+    antibiotic antibiotics ssri antihypertensive anticoagulation anticoagulant
+    """.split()
+)
+#: Over-the-counter drugs.
+OTC_DRUGS = frozenset(
+    """
+    acetaminophen tylenol ibuprofen advil motrin naproxen aleve loratadine claritin cetirizine
+    zyrtec fexofenadine allegra diphenhydramine benadryl guaifenesin mucinex pseudoephedrine
+    sudafed dextromethorphan robitussin docusate colace senna miralax loperamide imodium
+    famotidine pepcid tums lozenges melatonin bacitracin neosporin saline debrox
+    """.split()
+)
+_VERB = (
+    r"start\w*|begin|began|initiat\w*|continu\w*|resum\w*|increas\w*|decreas\w*|reduc\w*|"
+    r"titrat\w*|adjust\w*|chang\w*|switch\w*|stop\w*|discontinu\w*|d/c|hold\w*|taper\w*|"
+    r"refill\w*|prescri\w*|rx|sent|give|given|administer\w*|add\w*|recommend\w*|use|take|try"
+)
+_DRUG_WORD = re.compile(r"[a-z][a-z0-9-]*", re.IGNORECASE)
+_VERB_RE = re.compile(rf"\b(?:{_VERB})\b", re.IGNORECASE)
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?|ml|puffs?)\b", re.IGNORECASE)
+_PRESCRIPTION_WORDS = re.compile(
+    r"\be-?prescri\w*|\bprescription (?:sent|given|written|provided)|\bRx (?:sent|given)\b",
+    re.IGNORECASE,
+)
+_OTC_WORDS = re.compile(r"\bover[- ]the[- ]counter\b|\bOTC\b", re.IGNORECASE)
+_INTENSIVE_DRUG = re.compile(
+    r"\b(?:warfarin|coumadin|lithium|methotrexate|vancomycin|gentamicin|tobramycin|digoxin|"
+    r"tacrolimus|cyclosporine|phenytoin|valproate|valproic acid|carbamazepine|clozapine|"
+    r"heparin (?:drip|infusion)|insulin (?:drip|infusion)|chemotherapy)\b",
+    re.IGNORECASE,
+)
+_MONITORING = re.compile(
+    r"\b(?:INR|levels?|trough|aPTT|PTT|ANC|toxicity|drug monitoring|CBC|LFTs?|"
+    r"creatinine)\b",
+    re.IGNORECASE,
+)
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "dnr_or_deescalation",
+        re.compile(
+            r"\bDNR\b|do[- ]not[- ]resuscitate|comfort (?:care|measures)|\bhospice\b|"
+            r"de-?escalat\w*",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "parenteral_controlled_substance",
+        re.compile(
+            r"\b(?:IV|intravenous|IM)\s+(?:morphine|hydromorphone|dilaudid|fentanyl|ketamine|"
+            r"lorazepam|ativan|midazolam|diazepam)\b|\b(?:morphine|hydromorphone|dilaudid|"
+            r"fentanyl|lorazepam|ativan|midazolam)\s+(?:\d+(?:\.\d+)?\s*(?:mg|mcg)\s+)?"
+            r"(?:IV|intravenous\w*|IM)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "hospitalization",
+        re.compile(
+            r"\b(?:admit|admitted|admission|hospitaliz\w+|observation status|"
+            r"(?:place|placed|keep) in observation|transfer\w* to (?:the )?(?:ICU|intensive care)|"
+            r"escalat\w+ (?:of care )?to (?:the )?ICU)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "emergency_major_surgery",
+        re.compile(
+            r"\b(?:emergent|emergency|urgent)\s+(?:\w+\s+){0,3}?(?:surgery|laparotomy|"
+            r"appendectomy|cholecystectomy|operation|exploration|craniotomy)\b|"
+            r"\b(?:taken|take|going)\s+(?:emergently\s+)?to\s+(?:the\s+)?OR\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "elective_major_surgery",
+        re.compile(
+            r"\b(?:schedul\w+|plan\w*|candidate|recommend\w*|proceed\w*|decision|decided|"
+            r"refer\w*|elect\w*|consent\w*)\b[^.;]{0,60}?\b(?:arthroplasty|joint replacement|"
+            r"(?:knee|hip|shoulder) replacement|cholecystectomy|hernia repair|colectomy|"
+            r"hysterectomy|laminectomy|spinal fusion|bypass|CABG|mastectomy|prostatectomy|"
+            r"thyroidectomy|major surgery)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "minor_surgery",
+        re.compile(
+            r"\b(?:excision|shave biopsy|punch biopsy|skin biopsy|incision and drainage|I&D|"
+            r"cryotherapy|liquid nitrogen|destruction|laceration repair|sutur\w+|"
+            r"skin tag removal|cerumen removal|ear lavage|(?:joint|steroid|corticosteroid) "
+            r"injection|nail avulsion|toenail removal)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "social_determinants",
+        re.compile(
+            r"\b(?:unable to afford|cannot afford|can't afford|cost (?:is|was) a barrier|"
+            r"financial (?:barriers?|constraints|hardship)|uninsured|no (?:health )?insurance|"
+            r"lack of insurance|homeless\w*|housing insecurity|unstable housing|"
+            r"food insecurity|lack of transportation|no transportation|"
+            r"transportation barriers?|social determinants)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "therapy_or_fluids",
+        re.compile(
+            r"\b(?:physical therapy|occupational therapy|PT referral|IV fluids|"
+            r"(?:normal saline|NS|LR|lactated ringer'?s) bolus)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "minimal_treatment",
+        re.compile(
+            r"\b(?:rest|ice|elevation|warm compresses|salt water gargles|gargles|"
+            r"supportive care|fluids|elastic bandage|ace wrap)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_RISK_FACTORS = re.compile(
+    r"\brisk factors?\b|\bhigh[- ]risk\b|\belevated (?:surgical |cardiac |bleeding )?risk\b|"
+    r"\banticoagula\w*|\bon (?:warfarin|apixaban|eliquis|xarelto|rivaroxaban|clopidogrel)\b|"
+    r"\bimmunocompromised\b|\bbleeding risk\b",
+    re.IGNORECASE,
+)
+_PAST = re.compile(r"\b(?:was|were|previously|prior|recent(?:ly)?|last)\s+$", re.IGNORECASE)
+_DRUG_CATEGORIES = frozenset({"prescription_drug_management", "otc_drugs", "intensive_monitoring"})
+_RISK_SECTIONS = ASSESSMENT_SECTIONS | {
+    SectionKind.HOSPITAL_COURSE,
+    SectionKind.UNLABELED,
+    SectionKind.DISCHARGE_INSTRUCTIONS,
+}
+
+
+def score_risk(note: Note) -> MdmElement:
+    """The risk element of a note: the highest-risk management option found sets it."""
+    candidates: list[tuple[str, str, Unit, tuple[int, int]]] = []
+    for unit in units(note, include=_RISK_SECTIONS):
+        candidates.extend(_candidates(note, unit))
+    keep = asserted(note, [span for _, _, _, span in candidates])
+    findings: dict[tuple[str, str], MdmFinding] = {}
+    for (category, label, unit, span), ok in zip(candidates, keep, strict=True):
+        if not ok or negated_before(note, unit, span[0]):
+            continue
+        if category == "hospitalization" and _PAST.search(note.text, unit.scope_start, span[0]):
+            continue
+        # One finding per drug; otherwise one per category and sentence ("hospitalization was
+        # discussed ... declines admission" is one decision).
+        drug = category in _DRUG_CATEGORIES
+        key = (category, label if drug else str(unit.sentence.start))
+        level = RISK_CATEGORIES[category][0]
+        findings.setdefault(key, MdmFinding(category, label, level, evidence_of(note, unit)))
+    return level_of_risk(findings.values())
+
+
+def level_of_risk(found: Iterable[MdmFinding]) -> MdmElement:
+    """The risk element from its findings: the highest level found (minimal-risk
+    treatments are listed only when nothing riskier was found)."""
+    findings = tuple(sorted(found, key=lambda f: f.evidence.start))
+    if not findings:
+        return MdmElement(MdmLevel.STRAIGHTFORWARD, "minimal: no management risk found")
+    top = max(findings, key=lambda f: f.level.rank)
+    if top.level is not MdmLevel.STRAIGHTFORWARD:
+        findings = tuple(f for f in findings if f.level is not MdmLevel.STRAIGHTFORWARD)
+    return MdmElement(top.level, RISK_CATEGORIES[top.category][1], findings)
+
+
+def _candidates(note: Note, unit: Unit) -> list[tuple[str, str, Unit, tuple[int, int]]]:
+    text = note.text
+    start, end = unit.sentence.start, unit.sentence.end
+    scope = text[unit.scope_start : unit.scope_end]
+    out: list[tuple[str, str, Unit, tuple[int, int]]] = []
+    for category, pattern in _PATTERNS:
+        for match in pattern.finditer(text, start, end):
+            found = category
+            if category == "minor_surgery" and _RISK_FACTORS.search(scope):
+                found = "minor_surgery_with_risk"
+            elif category == "elective_major_surgery" and _RISK_FACTORS.search(scope):
+                found = "elective_major_surgery_with_risk"
+            out.append((found, match.group().lower(), unit, (match.start(), match.end())))
+    sentence = text[start:end]
+    managed = _VERB_RE.search(sentence) is not None or _DOSE.search(sentence) is not None
+    for word in _DRUG_WORD.finditer(text, start, end):
+        name = word.group().lower()
+        if not managed:
+            break
+        if name in PRESCRIPTION_DRUGS:
+            out.append(("prescription_drug_management", name, unit, (word.start(), word.end())))
+        elif name in OTC_DRUGS:
+            out.append(("otc_drugs", name, unit, (word.start(), word.end())))
+    if _MONITORING.search(scope):
+        for match in _INTENSIVE_DRUG.finditer(text, start, end):
+            label = match.group().lower()
+            out.append(("intensive_monitoring", label, unit, (match.start(), match.end())))
+    for pattern, category in ((_PRESCRIPTION_WORDS, "prescription_drug_management"),
+                              (_OTC_WORDS, "otc_drugs")):  # fmt: skip
+        for match in pattern.finditer(text, start, end):
+            out.append((category, match.group().lower(), unit, (match.start(), match.end())))
+    return out
