@@ -1,11 +1,295 @@
-"""Placeholder while this command group is being built; replaced by its owner."""
+"""`medcoder db upgrade`, `medcoder audit verify|list` and `medcoder keys rotate`.
+
+The database is ``--database-url``, else ``$MEDCODER_DATABASE_URL``, else the SQLite file in
+the data home. ``audit verify`` exits 0 when the chain is intact and 1 naming the first bad
+event; bad input exits 2.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from medcoder.cli._common import fail
+from medcoder.cli._output import console, err_console, print_json
 
 __all__ = ["register"]
 
+db_app = typer.Typer(
+    help="The service database: create or migrate its tables.", no_args_is_help=True
+)
+audit_app = typer.Typer(
+    help="The audit trail: verify its hash chain, list events.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Encryption keys of the data at rest.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: $MEDCODER_DATABASE_URL, else medcoder.db in the data home).",
+        show_default=False,
+    ),
+]
+
+
+def _url(given: str | None) -> str:
+    from medcoder.store.db import database_url
+
+    url = given or database_url()
+    try:
+        make_url(url)
+    except ArgumentError:
+        fail(f"--database-url is not a database URL: {url!r}")
+    return url
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's message without SQLAlchemy's statement dump (never row values)."""
+    orig = getattr(exc, "orig", None)
+    return (str(orig if orig is not None else exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _session(url: str) -> Iterator[Session]:
+    from medcoder.store.db import make_engine, make_session_factory
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        if not Path(parsed.database).is_file():
+            fail(f"no database at {parsed.database}: create it with `medcoder db upgrade`")
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        fail(f"cannot open the database {_shown(url)}: {exc}")
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        first = _first_line(exc)
+        fail(
+            f"database {_shown(url)}: {first} "
+            "(is it reachable, and migrated? run `medcoder db upgrade`)"
+        )
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database_url: UrlOpt = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the tables, or migrate them to the newest version (safe to run again)."""
+    from alembic.util import CommandError
+
+    from medcoder.store.db import current_revision, upgrade
+
+    url = _url(database_url)
+    try:
+        upgrade(url, revision)
+        now = current_revision(url)
+    except CommandError as exc:
+        fail(f"cannot migrate to {revision!r}: {exc}")
+    except SQLAlchemyError as exc:
+        first = _first_line(exc)
+        fail(f"cannot migrate the database {_shown(url)}: {first}")
+    if as_json:
+        print_json({"database": _shown(url), "revision": now})
+        return
+    console.print(
+        f"database {escape(_shown(url))} is at revision [bold]{now}[/bold]", highlight=False
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the hash chain of every audit event; exit 1 naming the first bad one."""
+    from medcoder.store.audit import verify
+
+    url = _url(database_url)
+    with _session(url) as session:
+        result = verify(session)
+    problem = result.problem
+    if as_json:
+        print_json({"ok": result.ok, "checked": result.checked, "problem": problem})
+    elif problem is None:
+        console.print(
+            f"audit trail intact: {result.checked} events, hash chain unbroken", highlight=False
+        )
+    else:
+        who = f"event {problem.event_id}" if problem.event_id else "event(s)"
+        err_console.print(
+            f"[bold red]audit trail broken:[/bold red] {problem.kind}: {who} at position "
+            f"{problem.position} (seq {problem.seq}): {escape(problem.message)}",
+            highlight=False,
+        )
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+def _when(text: str | None, option: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be a date or time like 2026-05-14 or 2026-05-14T09:30, got {text!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@audit_app.command("list")
+def audit_list(
+    database_url: UrlOpt = None,
+    org: Annotated[str | None, typer.Option(help="Organization id.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Actor, e.g. user:<id>, worker.")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Action; ending in '.' matches a prefix (patient.).")
+    ] = None,
+    resource: Annotated[str | None, typer.Option(help="Resource, e.g. patient/<id>.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="success, denied or failure.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (UTC unless given).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="How many (newest first).")] = 50,
+    before_seq: Annotated[
+        int | None, typer.Option(help="Page: events older than this seq.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit events, newest first, filtered."""
+    from medcoder.store.audit import OUTCOMES, list_events
+
+    if outcome is not None and outcome not in OUTCOMES:
+        fail(f"--outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    url = _url(database_url)
+    with _session(url) as session:
+        events = list_events(
+            session,
+            org_id=org,
+            actor=actor,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            since=_when(since, "--since"),
+            until=_when(until, "--until"),
+            limit=limit,
+            before_seq=before_seq,
+        )
+        rows: list[dict[str, Any]] = [
+            {
+                "seq": e.seq,
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "org_id": e.org_id,
+                "actor": e.actor,
+                "action": e.action,
+                "resource": e.resource,
+                "outcome": e.outcome,
+                "ip": e.ip,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"audit events ({len(rows)}, newest first)")
+    for col in ("seq", "at (UTC)", "actor", "action", "resource", "outcome", "ip"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["seq"]),
+            r["at"][:19].replace("T", " "),
+            escape(r["actor"]),
+            escape(r["action"]),
+            escape(r["resource"]),
+            r["outcome"],
+            r["ip"] or "—",
+        )
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    database_url: UrlOpt = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the keys (default: $MEDCODER_KEY_FILE, else the dev key file). "
+            "Required when the key comes from $MEDCODER_ENCRYPTION_KEY."
+        ),
+    ] = None,
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the old keys in the file, for reading.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-encrypt every encrypted value with a new key, in one transaction."""
+    from medcoder.errors import MedcoderError
+    from medcoder.store import crypto, keys
+
+    try:
+        ring = crypto.active_keyring()
+    except MedcoderError as exc:
+        fail(str(exc))
+    target = key_file
+    if target is None and os.environ.get("MEDCODER_KEY_FILE"):
+        target = Path(os.environ["MEDCODER_KEY_FILE"])
+    if target is None and os.environ.get("MEDCODER_ENCRYPTION_KEY"):
+        fail(
+            "the key comes from MEDCODER_ENCRYPTION_KEY, which this command cannot change: "
+            "give --key-file PATH for the new key, then set MEDCODER_KEY_FILE=PATH and unset "
+            "MEDCODER_ENCRYPTION_KEY"
+        )
+    if target is None:
+        target = Path(ring.source)
+    url = _url(database_url)
+    with _session(url) as session:
+        try:
+            report = keys.rotate(session, ring=ring, key_file=target, keep_old=keep_old)
+        except MedcoderError as exc:
+            fail(f"{exc} (nothing was changed; {target} holds the new and the old keys)")
+    if as_json:
+        print_json(report)
+        return
+    total = sum(report.resealed.values())
+    console.print(
+        f"rotated to key {report.new_key_id}: {total} values re-encrypted, "
+        f"{report.digests} keyed hashes recomputed; keys in {escape(str(target))}"
+        + (" (old keys kept for reading)" if keep_old else " (old keys removed)"),
+        highlight=False,
+    )
+    if os.environ.get("MEDCODER_ENCRYPTION_KEY") and not os.environ.get("MEDCODER_KEY_FILE"):
+        err_console.print(
+            f"now set MEDCODER_KEY_FILE={escape(str(target))} and unset MEDCODER_ENCRYPTION_KEY, "
+            "then restart the service and workers",
+            highlight=False,
+        )
+    else:
+        err_console.print(
+            "restart the service and workers so they load the new key", highlight=False
+        )
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `medcoder` app (none yet)."""
+    """Add `db`, `audit` and `keys` to the `medcoder` app."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(keys_app, name="keys")

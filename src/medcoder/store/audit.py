@@ -38,6 +38,7 @@ from medcoder.store.models import AuditChainHead, AuditEvent
 
 __all__ = [
     "GENESIS_HASH",
+    "OUTCOMES",
     "AuditProblem",
     "VerifyResult",
     "event_hash",

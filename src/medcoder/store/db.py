@@ -40,6 +40,8 @@ __all__ = [
     "make_session_factory",
     "new_id",
     "UtcDateTime",
+    "alembic_config",
+    "current_revision",
     "upgrade",
     "utcnow",
 ]
@@ -169,6 +171,18 @@ def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The migration revision the database at ``url`` is at (``None``: not migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str) -> Any:
