@@ -3,6 +3,7 @@ or reordered event after someone tampers with the table in raw SQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -179,3 +180,28 @@ class TestVerify:
         assert problem is not None
         assert (problem.kind, problem.event_id, problem.position) == ("reordered", ids[3], 3)
         assert ids[2] in problem.message
+
+
+class TestConcurrentWriters:
+    def test_parallel_writers_keep_one_unbroken_chain(self, fresh_engine: Engine) -> None:
+        """Eight threads, each with its own connection, append 15 events each."""
+        factory = make_session_factory(fresh_engine)
+        errors: list[BaseException] = []
+
+        def work(n: int) -> None:
+            try:
+                for i in range(15):
+                    with factory() as session:
+                        audit.record(session, f"user:u{n}", "patient.read", f"patient/{n}-{i}")
+                        session.commit()
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        result = _verify(fresh_engine)
+        assert result.ok and result.checked == 120
