@@ -90,9 +90,12 @@ class TestQueries:
         assert {v for v, _ in query.candidates} == {"0", "4", "7", "8"}
         assert "approach" in query.message
 
-    def test_missing_laterality_gives_query_without_a_code(self, coder: PcsCoder) -> None:
+    def test_missing_laterality_gives_query_and_unassigned_sides(self, coder: PcsCoder) -> None:
         result = _code(coder, "Open reduction internal fixation of the distal radius.")
-        assert result.codes == ()
+        assert result.assigned == ()
+        # Each side's code is ranked for review, never assigned.
+        assert set(result.codes) == {"0PSH04Z", "0PSJ04Z"}
+        assert all(s.score < 0.5 for s in result.suggestions)
         (query,) = result.queries
         assert query.axis == "Body Part (laterality)"
         assert {label for _, label in query.candidates} == {"Right Radius", "Left Radius"}

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
 from medcoder.codesets.kb import KnowledgeBase
-from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan
+from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan, label_key
 from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
 from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
@@ -20,6 +20,8 @@ __all__ = ["COMPLETE_SCORE", "PARTIAL_SCORE", "PcsCoder", "code_pcs"]
 COMPLETE_SCORE = 0.9
 #: Score of a 4-character partial (the note leaves approach, contrast, device... open).
 PARTIAL_SCORE = 0.6
+#: One side's code when the note does not say which side: for review, never assigned.
+ALTERNATIVE_FACTOR = 0.4
 #: A procedure the note tells as past history (done before this stay) is only suggested.
 HISTORICAL_FACTOR = 0.4
 
@@ -58,8 +60,10 @@ class PcsCoder:
                 continue
             historical = status is ProcedureStatus.PAST
             section = note.section_at(statement.cue.start).name
-            for outcome in self._outcomes(statement.plan):
-                self._collect(statement, outcome, historical, section, suggestions, queries)
+            for outcome, alternative in self._outcomes(statement.plan):
+                self._collect(
+                    statement, outcome, historical, alternative, section, suggestions, queries
+                )
         complete_prefixes = {c[:4] for c, s in suggestions.items() if s.complete}
         ranked = sorted(
             (
@@ -71,29 +75,43 @@ class PcsCoder:
         )
         return PcsResult(tuple(ranked), tuple(queries.values()))
 
-    def _outcomes(self, plan: Plan) -> list[BuildOutcome]:
+    def _outcomes(self, plan: Plan) -> list[tuple[BuildOutcome, bool]]:
+        """The outcome of a plan, and, when only the side is missing, one per side.
+
+        Each side's code is an alternative (``True``): ranked for review, never assigned.
+        """
         outcome = self._builder.build(plan)
-        if outcome.missing_axis.endswith("(laterality)") and plan.body:
+        if not outcome.missing_axis.endswith("(laterality)"):
+            return [(outcome, False)]
+        word = next((w for w in plan.body if w.cue in outcome.cues), None)
+        if word is None:
+            return [(outcome, False)]
+        sides = [label_key(v.label or "")[1] for v in outcome.candidates]
+        if word.side == "bilateral" and {"right", "left"} <= set(sides):
             # "both eyes" where the table has only a right and a left value: one code each.
-            word = plan.body[0]
-            if word.side == "bilateral":
-                return [
-                    self._builder.build(replace(plan, body=(replace(word, side=side),)))
-                    for side in ("right", "left")
-                ]
-        return [outcome]
+            return [
+                (self._builder.build(replace(plan, body=(replace(word, side=side),))), False)
+                for side in ("right", "left")
+            ]
+        alternatives = [
+            (self._builder.build(replace(plan, body=(replace(word, side=side),))), True)
+            for side in sides
+            if side is not None
+        ]
+        return [(outcome, False), *alternatives]
 
     def _collect(
         self,
         statement: Statement,
         outcome: BuildOutcome,
         historical: bool,
+        alternative: bool,
         section: str,
         suggestions: dict[str, PcsSuggestion],
         queries: dict[tuple[str, int], PcsQuery],
     ) -> None:
         evidence = _evidence(statement.cue, outcome.cues, section)
-        if not outcome.complete:
+        if not outcome.complete and not alternative:
             query = self._query(statement, outcome, evidence)
             queries.setdefault((query.prefix, query.position), query)
         if len(outcome.prefix) < 4:
@@ -102,6 +120,8 @@ class PcsCoder:
         score = COMPLETE_SCORE if outcome.complete else PARTIAL_SCORE
         if historical:
             score *= HISTORICAL_FACTOR
+        if alternative:
+            score *= ALTERNATIVE_FACTOR
         axes = self._labelled(outcome.axes[: len(code)], statement.why)
         description = (
             self._kb.pcs.lookup(code).description if outcome.complete else _partial_title(axes)
