@@ -12,6 +12,7 @@ import pyx12.params
 import pyx12.x12n_document
 
 from medcoder.claims.readers import Adjustment, X12ParseError, read_835
+from medcoder.claims.readers.sample_835 import SampleClaim, SampleLine, write_sample_835
 
 DATA = Path(__file__).with_name("data")
 SAMPLES = sorted(DATA.glob("*.*"))
@@ -167,3 +168,35 @@ class TestRejected:
         text = read("era_mixed.835").replace("CLP*PCN1001*1*", "CLP*PCN1001*9*")
         with pytest.raises(X12ParseError, match=r"\(CLP\) element 02: unknown claim status"):
             read_835(text)
+
+
+class TestSample835:
+    CLAIMS = [
+        SampleClaim(
+            f"PCN{n}",
+            (
+                SampleLine("99213", Decimal("133.33"), f"PCN{n}-1", ("25",)),
+                SampleLine("36415", Decimal("17.00"), f"PCN{n}-2"),
+            ),
+            outcome,
+        )
+        for n, outcome in enumerate(("paid", "partly_paid", "denied"))
+    ]
+
+    def test_reads_back_balanced(self) -> None:
+        (remittance,) = read_835(write_sample_835(self.CLAIMS))
+        assert remittance.warnings == ()
+        paid, partly, denied = remittance.claims
+        assert paid.paid == Decimal("120.26")  # 80% of 133.33 (106.66) + 80% of 17.00 (13.60)
+        assert partly.patient_responsibility == Decimal("24.05")
+        assert denied.status == "4" and denied.lines[0].remarks == ("M51",)
+        assert remittance.total_paid == paid.paid + partly.paid
+
+    def test_valid_for_pyx12(self, tmp_path: Path) -> None:
+        path = tmp_path / "sample.835"
+        path.write_text(write_sample_835(self.CLAIMS))
+        out = io.StringIO()
+        ok = pyx12.x12n_document.x12n_document(
+            param=pyx12.params.params(), src_file=str(path), fd_997=out, fd_html=None
+        )
+        assert ok, out.getvalue()
