@@ -44,7 +44,7 @@ class TestSuiteCoverage:
         assert sorted(p.stem for p in NOTES.glob("*.json")) == CASES
 
     def test_every_family_and_level_is_covered(self) -> None:
-        codes = set()
+        codes: set[str] = set()
         for stem in CASES:
             gold = json.loads((NOTES / f"{stem}.json").read_text())["expected"]
             codes.update(line[0] for line in gold["lines"])

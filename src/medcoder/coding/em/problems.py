@@ -239,7 +239,10 @@ def classify_problem(kind: str, context: str) -> str:
     Example:
         >>> classify_problem("chronic", "Type 2 diabetes, uncontrolled, A1c 9.4%")
         'chronic_exacerbation'
+        >>> classify_problem("chronic", "Gout, no flares this year")
+        'stable_chronic'
     """
+    context = _unnegated(context)
     if kind == "threat" or _THREAT.search(context):
         return "threat_to_life"
     if kind == "chronic":
@@ -297,7 +300,7 @@ def _findings(note: Note, found: Iterable[Unit]) -> list[MdmFinding]:
             unit.scope_start
         ):
             end = min(end, candidates[position + 1][1].start())
-        category = classify_problem(kind, _unnegated(note.text[start:end]))
+        category = classify_problem(kind, note.text[start:end])
         level = PROBLEM_CATEGORIES[category][0]
         findings.append(MdmFinding(category, label, level, evidence_of(note, unit)))
     return findings

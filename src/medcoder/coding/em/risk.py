@@ -217,6 +217,16 @@ _RISK_FACTORS = re.compile(
     re.IGNORECASE,
 )
 _PAST = re.compile(r"\b(?:was|were|previously|prior|recent(?:ly)?|last)\s+$", re.IGNORECASE)
+_CONDITIONAL = re.compile(r"\b(?:if|should|unless|in case)\b", re.IGNORECASE)
+_DECISIONS = frozenset(
+    {
+        "hospitalization",
+        "dnr_or_deescalation",
+        "emergency_major_surgery",
+        "elective_major_surgery",
+        "elective_major_surgery_with_risk",
+    }
+)
 _DRUG_CATEGORIES = frozenset({"prescription_drug_management", "otc_drugs", "intensive_monitoring"})
 _RISK_SECTIONS = ASSESSMENT_SECTIONS | {
     SectionKind.HOSPITAL_COURSE,
@@ -237,6 +247,8 @@ def score_risk(note: Note) -> MdmElement:
             continue
         if category == "hospitalization" and _PAST.search(note.text, unit.scope_start, span[0]):
             continue
+        if category in _DECISIONS and _CONDITIONAL.search(note.text, unit.sentence.start, span[0]):
+            continue  # "if she worsens, will admit": a contingency, not a decision
         # One finding per drug; otherwise one per category and sentence ("hospitalization was
         # discussed ... declines admission" is one decision).
         drug = category in _DRUG_CATEGORIES
