@@ -53,6 +53,7 @@ BUILDER_MODULES: tuple[str, ...] = (
     "medcoder.codesets.icd10cm.build_search",
     "medcoder.codesets.icd10pcs",
     "medcoder.codesets.hcpcs",
+    "medcoder.codesets.cpt",
     "medcoder.codesets.pos",
     "medcoder.codesets.adjustments",
     "medcoder.codesets.ncci",

@@ -1,0 +1,150 @@
+"""Vaccines given today: the product code (CPT 90xxx) and its administration.
+
+Administration: 90471 for the first vaccine given by injection, 90472 for each further one
+(90473/90474 by mouth or nose). For Medicare, the flu, pneumococcal and hepatitis B vaccines
+take G0008, G0009 and G0010 instead. A vaccine whose product the note does not name
+("pneumonia shot", "COVID booster") gets no line but a warning: the product code decides the
+payment and there is no safe default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medcoder.coding.services.lines import LineMaker
+from medcoder.coding.services.model import CodedService, ServiceKind
+from medcoder.coding.services.scan import Mention, Scanner
+
+__all__ = ["VACCINES", "Vaccine", "find_vaccines"]
+
+
+@dataclass(frozen=True, slots=True)
+class Vaccine:
+    """A vaccine product: how notes name it, its CPT number, its Medicare admin family."""
+
+    name: str
+    pattern: str
+    code: str
+    medicare_admin: str = ""  # G0008 flu, G0009 pneumococcal, G0010 hepatitis B
+    nasal_or_oral: bool = False
+
+    @property
+    def family(self) -> str:
+        """One vaccine per family and visit: the named product wins over a generic mention."""
+        return "influenza" if self.medicare_admin == "G0008" else self.code
+
+
+_SHOT = r"(?:vaccine|vaccination|shot|immuni[sz]ation|booster|vaccinated)"
+VACCINES: tuple[Vaccine, ...] = (
+    Vaccine("influenza, high-dose", r"fluzone high[- ]dose|high[- ]dose (?:flu|influenza)\w*"
+            rf"(?: {_SHOT})?", "90662", "G0008"),
+    Vaccine("influenza, adjuvanted", r"fluad|adjuvanted (?:flu|influenza)\w*", "90653", "G0008"),
+    Vaccine("influenza, cell culture", r"flucelvax", "90674", "G0008"),
+    Vaccine("influenza, recombinant", r"flublok|recombinant (?:flu|influenza)", "90682", "G0008"),
+    Vaccine("influenza, live nasal", r"flumist|laiv|(?:flu|influenza) nasal spray", "90672",
+            "G0008", nasal_or_oral=True),
+    Vaccine("influenza, trivalent", r"trivalent (?:flu|influenza)\w*(?: " + _SHOT + ")?", "90656",
+            "G0008"),
+    Vaccine("influenza", r"(?:quadrivalent )?(?:flu|influenza) " + _SHOT + r"|flu ?shot|iiv4?"
+            r"|fluzone|fluarix|flulaval|afluria", "90686", "G0008"),
+    Vaccine("pneumococcal PCV20", r"prevnar[- ]?20|pcv[- ]?20", "90677", "G0009"),
+    Vaccine("pneumococcal PCV15", r"vaxneuvance|pcv[- ]?15", "90671", "G0009"),
+    Vaccine("pneumococcal PCV13", r"prevnar[- ]?13|pcv[- ]?13", "90670", "G0009"),
+    Vaccine("pneumococcal PPSV23", r"pneumovax(?:[- ]?23)?|ppsv[- ]?23|ppsv", "90732", "G0009"),
+    Vaccine("Tdap", r"tdap|boostrix|adacel", "90715"),
+    Vaccine("Td", r"(?-i:Td)(?: " + _SHOT + ")?|tenivac", "90714"),
+    Vaccine("zoster, recombinant", r"shingrix|(?:zoster|shingles) " + _SHOT, "90750"),
+    Vaccine("hepatitis B, 2-dose adjuvanted", r"heplisav(?:-b)?", "90739", "G0010"),
+    Vaccine("hepatitis B", r"engerix(?:-b)?|recombivax(?: hb)?|hepatitis b " + _SHOT
+            + r"|hep b " + _SHOT, "90746", "G0010"),
+    Vaccine("hepatitis A", r"havrix|vaqta|hepatitis a " + _SHOT + r"|hep a " + _SHOT, "90632"),
+    Vaccine("HPV", r"gardasil(?:[- ]?9)?|hpv " + _SHOT, "90651"),
+    Vaccine("MMR", r"mmr(?:[- ]?ii)?(?: " + _SHOT + ")?", "90707"),
+    Vaccine("varicella", r"varivax|varicella " + _SHOT + r"|chickenpox " + _SHOT, "90716"),
+    Vaccine("meningococcal ACWY", r"menactra|menveo|menacwy", "90734"),
+    Vaccine("RSV, adjuvanted", r"arexvy", "90679"),
+    Vaccine("RSV, bivalent", r"abrysvo", "90678"),
+)  # fmt: skip
+
+_PATTERN = re.compile(
+    r"\b(?:" + "|".join(f"(?P<v{i}>{v.pattern})" for i, v in enumerate(VACCINES)) + r")\b",
+    re.IGNORECASE,
+)
+_UNNAMED = re.compile(
+    r"\b(?:(?:pneumonia|pneumococcal|covid(?:-19)?|tetanus|rsv|coronavirus)\s+" + _SHOT + r")\b",
+    re.IGNORECASE,
+)
+_MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
+
+
+def _medicare(scanner: Scanner, medicare: bool | None) -> bool:
+    return medicare if medicare is not None else bool(_MEDICARE.search(scanner.note.text))
+
+
+def find_vaccines(
+    scanner: Scanner, maker: LineMaker, *, medicare: bool | None = None
+) -> list[CodedService]:
+    """Product and administration lines for each vaccine given today (in text order)."""
+    chosen: dict[str, tuple[Vaccine, Mention]] = {}
+    for mention in scanner.mentions(_PATTERN, "A vaccine"):
+        match = _PATTERN.match(scanner.note.text, mention.start)
+        assert match is not None and match.lastgroup is not None
+        vaccine = VACCINES[int(match.lastgroup[1:])]
+        known = chosen.get(vaccine.family)
+        # The table lists specific products before the generic wording of their family.
+        if known is None or VACCINES.index(vaccine) < VACCINES.index(known[0]):
+            chosen[vaccine.family] = (vaccine, mention)
+    given = sorted(chosen.values(), key=lambda vm: vm[1].start)
+    for mention in scanner.mentions(_UNNAMED, "A vaccine"):
+        scanner.warnings.append(
+            f"vaccine given without its product ({mention.text!r}): name the product "
+            "(e.g. Prevnar 20, Tdap) so the vaccine code can be chosen; not billed"
+        )
+    is_medicare = _medicare(scanner, medicare)
+    if is_medicare:
+        for vaccine, _ in [vm for vm in given if not vm[0].medicare_admin]:
+            scanner.warnings.append(
+                f"Medicare: the {vaccine.name} vaccine ({vaccine.code}) is not a Part B "
+                "vaccine (Part D, or Part B only after an injury): not on this claim"
+            )
+        given = [vm for vm in given if vm[0].medicare_admin]
+    lines = [
+        maker.line(v.code, ServiceKind.VACCINE, [m], f"vaccine product: {v.name} ({m.text!r})")
+        for v, m in given
+    ]
+    others: list[tuple[Vaccine, Mention]] = []
+    for vaccine, mention in given:
+        if is_medicare and vaccine.medicare_admin:
+            lines.append(
+                maker.line(
+                    vaccine.medicare_admin,
+                    ServiceKind.VACCINE_ADMIN,
+                    [mention],
+                    f"Medicare: administration of the {vaccine.name} vaccine",
+                )
+            )
+        else:
+            others.append((vaccine, mention))
+    injected = [(v, m) for v, m in others if not v.nasal_or_oral]
+    nasal = [(v, m) for v, m in others if v.nasal_or_oral]
+    if injected:
+        first, rest = injected[0], injected[1:]
+        lines.append(
+            maker.line("90471", ServiceKind.VACCINE_ADMIN, [first[1]],
+                       f"first vaccine given by injection ({first[0].name})")
+        )  # fmt: skip
+        if rest:
+            lines.append(
+                maker.line("90472", ServiceKind.VACCINE_ADMIN, [m for _, m in rest],
+                           "each further vaccine by injection ("
+                           + ", ".join(v.name for v, _ in rest) + ")", units=len(rest))
+            )  # fmt: skip
+    if nasal:
+        code = "90474" if injected else "90473"
+        lines.append(
+            maker.line(code, ServiceKind.VACCINE_ADMIN, [m for _, m in nasal],
+                       "vaccine by mouth or nose" + (" after an injected one" if injected else ""),
+                       units=len(nasal))
+        )  # fmt: skip
+    return lines
