@@ -8,6 +8,7 @@ import pytest
 
 from medcoder.codesets.kb import KnowledgeBase
 from medcoder.coding.pcs import PcsCoder, PcsResult, code_pcs
+from medcoder.coding.pcs.reliability import Reliability
 from medcoder.notes import parse_note, read_document
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "pcs_notes"
@@ -15,7 +16,8 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "pcs_notes"
 
 @pytest.fixture(scope="module")
 def coder(kb: KnowledgeBase) -> PcsCoder:
-    return PcsCoder(kb)
+    """The engine with its default scores (not the CodiEsp-learned ones): what it builds."""
+    return PcsCoder(kb, reliability=Reliability())
 
 
 def _code(coder: PcsCoder, text: str) -> PcsResult:
@@ -157,9 +159,9 @@ class TestContext:
         assert [text[e.start : e.end] for e in evidence] == ["Laparoscopic", "appendectomy"]
         assert evidence[0].section == "procedure_performed"
 
-    def test_discharge_summary(self, kb: KnowledgeBase) -> None:
+    def test_discharge_summary(self, coder: PcsCoder) -> None:
         text = (DATA / "discharge_summary_stent.txt").read_text()
-        result = code_pcs(parse_note(read_document(text, setting="inpatient")), kb)
+        result = coder.code(parse_note(read_document(text, setting="inpatient")))
         assigned = [s.code for s in result.assigned]
         assert assigned == ["027034Z", "BW03ZZZ", "BW20"]
         # History is suggested only, the negated intubation not at all.

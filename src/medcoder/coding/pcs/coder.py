@@ -9,6 +9,7 @@ from medcoder.codesets.kb import KnowledgeBase
 from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan, label_key
 from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
+from medcoder.coding.pcs.reliability import Reliability, load_reliability
 from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
 from medcoder.coding.pcs.statements import Statement, StatementFinder
 from medcoder.coding.result import Evidence
@@ -34,10 +35,16 @@ class PcsCoder:
         lexicon: The procedure lexicon; the packaged one by default.
     """
 
-    def __init__(self, kb: KnowledgeBase, lexicon: PcsLexicon | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        lexicon: PcsLexicon | None = None,
+        reliability: Reliability | None = None,
+    ) -> None:
         self._kb = kb
         self._builder = AxisBuilder(kb.pcs)
         self._finder = StatementFinder(lexicon or load_lexicon())
+        self._reliability = load_reliability() if reliability is None else reliability
         self._operation_names: dict[str, str | None] = {}
 
     def code(self, note: Note) -> PcsResult:
@@ -117,7 +124,11 @@ class PcsCoder:
         if len(outcome.prefix) < 4:
             return
         code = outcome.prefix if outcome.complete else outcome.prefix[:4]
-        score = COMPLETE_SCORE if outcome.complete else PARTIAL_SCORE
+        score = self._reliability.score(
+            statement.action.id,
+            outcome.complete,
+            COMPLETE_SCORE if outcome.complete else PARTIAL_SCORE,
+        )
         if historical:
             score *= HISTORICAL_FACTOR
         if alternative:
@@ -135,6 +146,7 @@ class PcsCoder:
             evidence=evidence,
             complete=outcome.complete,
             historical=historical,
+            procedure=statement.action.id,
         )
         known = suggestions.get(code)
         if known is None or known.score < suggestion.score:

@@ -44,6 +44,7 @@ class PcsSuggestion:
     evidence: tuple[Evidence, ...] = ()
     complete: bool = True
     historical: bool = False
+    procedure: str = ""  # the lexicon entry that found it ("appendectomy", "ct", ...)
 
     @property
     def assigned(self) -> bool:
