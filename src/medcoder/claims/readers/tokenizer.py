@@ -126,13 +126,14 @@ def _separators(text: str) -> Separators:
 
 def _segments(text: str, seps: Separators) -> list[Segment]:
     segments: list[Segment] = []
+    known: set[str] = set()
     for raw in text.split(seps.segment):
         piece = raw.strip(_LAYOUT)
         if not piece:
             continue
         parts = piece.split(seps.element)
         segment_id = parts[0]
-        if not _SEGMENT_ID.match(segment_id):
+        if segment_id not in known and not _SEGMENT_ID.match(segment_id):
             shown = piece[:20] + ("..." if len(piece) > 20 else "")
             raise X12ParseError(
                 f"{shown!r} is not a segment (garbage or wrong separators)",

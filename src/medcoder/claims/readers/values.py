@@ -44,7 +44,9 @@ def date(seg: Segment, number: int) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
+        if len(text) != 8 or not text.isdigit():
+            raise ValueError(text)
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
         raise seg.error(f"expected a date CCYYMMDD, got {text!r}", number) from None
 
@@ -55,8 +57,9 @@ def adjustments(seg: Segment) -> list[Adjustment]:
     if group not in ADJUSTMENT_GROUPS:
         raise seg.error(f"adjustment group must be CO, PR, OA, PI or CR, got {group!r}", 1)
     found: list[Adjustment] = []
-    for first in range(2, 20, 3):
-        reason = seg.get(first).strip()
+    elements = seg.elements
+    for first in range(2, min(len(elements), 19) + 1, 3):  # element numbers 2, 5, ... 17
+        reason = elements[first - 1].strip()
         if not reason:
             if seg.get(first + 1).strip():
                 raise seg.error("an adjustment amount without a reason code", first + 1)
