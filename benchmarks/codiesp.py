@@ -37,6 +37,11 @@ def main() -> None:
         "--scorer", type=Path, default=ROOT.parent / "shared" / "bench" / "codiesp_eval.py"
     )
     parser.add_argument("--keep", type=Path, help="write the predictions TSV here")
+    parser.add_argument(
+        "--default-scores",
+        action="store_true",
+        help="track P: the engine's default scores, not the ones learned on train",
+    )
     args = parser.parse_args()
 
     texts = args.codiesp / args.split / "text_en"
@@ -85,12 +90,13 @@ def _score(scorer: Path, gold: Path, preds: Path) -> dict[str, object]:
 def _procedure_track(args: argparse.Namespace, texts: Path, gold: Path) -> None:
     from medcoder.codesets.kb import KnowledgeBase
     from medcoder.coding.pcs import PcsCoder
+    from medcoder.coding.pcs.reliability import Reliability
     from medcoder.notes import parse_note, read_document
 
     files = sorted(texts.glob("*.txt"))
     with KnowledgeBase.open() as kb, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        coder = PcsCoder(kb)
+        coder = PcsCoder(kb, reliability=Reliability() if args.default_scores else None)
         rows: list[str] = []
         for path in files:
             note = parse_note(
@@ -109,7 +115,8 @@ def _procedure_track(args: argparse.Namespace, texts: Path, gold: Path) -> None:
         four = _score(args.scorer, gold4, preds4)
     print(
         f"CodiEsp-P {args.split}: {len(files)} notes coded in {elapsed:.1f} s "
-        f"({len(rows)} rows, in process, including coder start-up)"
+        f"({len(rows)} rows, in process, including coder start-up"
+        f"{'; default scores' if args.default_scores else ''})"
     )
     for name, scores in (("full code", full), ("4 characters", four)):
         micro = scores["micro"]
