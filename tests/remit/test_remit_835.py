@@ -200,3 +200,9 @@ class TestSample835:
             param=pyx12.params.params(), src_file=str(path), fd_997=out, fd_html=None
         )
         assert ok, out.getvalue()
+
+
+def test_bad_date_names_segment_and_element() -> None:
+    text = read("era_mixed.835").replace("DTM*472*20260415", "DTM*472*20261345")
+    with pytest.raises(X12ParseError, match=r"\(DTM\) element 02: expected a date CCYYMMDD"):
+        read_835(text)

@@ -84,3 +84,10 @@ def test_acknowledgements_dispatch_by_transaction_type() -> None:
     assert isinstance(second, ClaimAcknowledgement)
     with pytest.raises(X12ParseError, match="is a 835, not a 999 or 277"):
         read_acknowledgements((DATA / "era_mixed.835").read_text())
+
+
+def test_999_without_ak9_is_rejected() -> None:
+    text = (DATA / "ack_partial.999").read_text().replace("AK9*P*2*2*1~", "")
+    text = text.replace("SE*11*", "SE*10*")
+    with pytest.raises(X12ParseError, match=r"\(AK9\): 999 transaction 0001 lacks its AK9"):
+        read_999(text)
