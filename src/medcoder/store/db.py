@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
@@ -137,9 +136,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             "use a SQLite file, not an in-memory database (each connection would "
             "see its own empty database)"
         )
-    # One connection per checkout: a file database is cheap to open, and a pooled connection
-    # must never be shared between threads mid-transaction.
-    kwargs.setdefault("poolclass", NullPool)
+    # Pooled (SQLAlchemy's default for a file): closing the last connection to a WAL database
+    # checkpoints and removes the WAL, which would cost a millisecond or more per transaction.
+    # A pooled connection is checked out by one thread at a time.
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
