@@ -99,6 +99,14 @@ class TestScoreProblems:
         element, _ = score_problems(_note("Impression: Chest pain, possible ACS."))
         assert element.level is HIGH
 
+    def test_a_recovering_threat_is_followed_like_a_chronic_illness(self) -> None:
+        element, _ = score_problems(_note("A/P: NSTEMI 3 weeks ago, recovering well."))
+        assert (element.level, element.findings[0].category) == (LOW, "stable_chronic")
+
+    def test_a_screening_is_not_the_condition(self) -> None:
+        element, _ = score_problems(_note("A/P: Colon cancer screening up to date."))
+        assert element.findings == ()
+
     def test_severe_exacerbation_is_high(self) -> None:
         element, _ = score_problems(_note("A/P: Asthma with severe exacerbation."))
         assert element.level is HIGH
@@ -256,6 +264,17 @@ class TestScoreRisk:
 
     def test_hypothetical_admission_is_not_a_decision(self) -> None:
         assert score_risk(_note("Plan: If she worsens, will consider admission.")).level is SF
+
+    def test_a_drug_after_an_unrelated_negation_is_managed(self) -> None:
+        note = _note("A/P: GERD without bleeding - increase pantoprazole to 40 mg BID.")
+        assert score_risk(note).level is MOD
+
+    def test_no_antibiotics_is_not_management(self) -> None:
+        assert score_risk(_note("Plan: Viral. No antibiotics.")).level is SF
+
+    def test_routine_warfarin_inr_check_is_not_intensive_monitoring(self) -> None:
+        element = score_risk(_note("A/P: AFib, continue warfarin, INR therapeutic."))
+        assert element.level is MOD
 
     def test_stopping_a_drug_is_management(self) -> None:
         element = score_risk(_note("Plan: Stop simvastatin because of myalgias."))

@@ -222,6 +222,9 @@ class TestVisitWords:
     def test_nurse_visit(self) -> None:
         assert is_nurse_visit(_note("RN visit for B12 injection."))
         assert not is_nurse_visit(_note("Seen with the nurse practitioner student."))
+        # A nurse visit mentioned in the results is not this visit.
+        note = _note("CC: Dysuria.\nExam: Mild tenderness.\nUA: culture from a nurse visit 5/16.")
+        assert not is_nurse_visit(note)
 
 
 class TestLevelVisit:

@@ -132,7 +132,8 @@ _NARRATIVE = frozenset(
         SectionKind.REASON_FOR_VISIT,
     }
 )
-_NOT_DATA = HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM, SectionKind.VITAL_SIGNS}
+# Results are often written inside the exam ("X-ray left wrist: ..."): the exam is read.
+_NOT_DATA = HISTORY_SECTIONS | {SectionKind.VITAL_SIGNS}
 
 
 def score_data(note: Note) -> MdmElement:

@@ -81,7 +81,7 @@ CONDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("migraine", r"migraines?"),
         ("epilepsy", r"epilepsy|seizure disorder"),
         ("bph", r"\bBPH\b|benign prostatic hyperplasia"),
-        ("obesity", r"(?:morbid )?obesity"),
+        ("obesity", r"(?:morbid )?obesity|overweight"),
         ("sleep apnea", r"(?:obstructive )?sleep apnea|\bOSA\b"),
         ("chronic pain", r"chronic (?:low )?(?:back |neck )?pain"),
         ("hiv", r"\bHIV\b"),
@@ -96,6 +96,12 @@ CONDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("inflammatory bowel disease", r"crohn'?s?(?: disease)?|ulcerative colitis"),
         ("insomnia", r"chronic insomnia"),
         ("anemia", r"chronic anemia|iron deficiency anemia"),
+        (
+            "substance use disorder",
+            r"nicotine dependence|tobacco (?:use disorder|dependence)|"
+            r"(?:alcohol|opioid|cannabis) (?:use disorder|dependence)",
+        ),  # fmt: skip
+        ("cancer", r"(?:\w+ )?(?:cancer|carcinoma|lymphoma|leukemia|melanoma)"),
     ),
     "acute": (
         ("sinusitis", r"(?:acute )?(?:bacterial )?sinusitis"),
@@ -139,6 +145,7 @@ CONDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("skin tag", r"skin tags?|acrochordon"),
         ("seborrheic keratosis", r"seborrheic keratos[ie]s"),
         ("sunburn", r"sunburn"),
+        ("scar", r"(?:hypertrophic )?scar|keloid"),
     ),
     "uncertain": (
         ("mass", r"(?:breast |neck |abdominal |adnexal )?(?:mass|lump)"),
@@ -210,6 +217,13 @@ _EXACERBATION = re.compile(
 _SYSTEMIC = re.compile(
     r"fever\w*|febrile|chills|rigors|myalgias?|body aches|systemic symptoms", re.IGNORECASE
 )
+# "Colon cancer screening": a screening is not the condition.
+_SCREENING = re.compile(r"\s+(?:screening|prevention)\b", re.IGNORECASE)
+_RECOVERING = re.compile(
+    r"\brecover\w*|\bresolv\w*|\bhealed\b|\bs/p\b|\bstatus post\b|\bweeks? (?:ago|after)\b|"
+    r"\bmonths? (?:ago|after)\b",
+    re.IGNORECASE,
+)
 _UNCERTAIN = re.compile(
     r"uncertain prognosis|unclear (?:etiology|cause)|undiagnosed|concerning for malignancy|"
     r"suspicious for malignancy|rule out malignancy",
@@ -243,6 +257,9 @@ def classify_problem(kind: str, context: str) -> str:
         'stable_chronic'
     """
     context = _unnegated(context)
+    if kind == "threat" and _RECOVERING.search(context):
+        # "STEMI 3 weeks ago, recovering well": followed up like a chronic illness.
+        return "stable_chronic"
     if kind == "threat" or _THREAT.search(context):
         return "threat_to_life"
     if kind == "chronic":
@@ -288,7 +305,7 @@ def _findings(note: Note, found: Iterable[Unit]) -> list[MdmFinding]:
     candidates = [c for c, ok in zip(candidates, keep, strict=True) if ok]
     findings: list[MdmFinding] = []
     for position, (unit, match, kind, label) in enumerate(candidates):
-        if negated_before(note, unit, match.start()):
+        if negated_before(note, unit, match.start()) or _SCREENING.match(note.text, match.end()):
             continue
         # A condition's qualifiers lie between the previous and the next condition of its
         # scope: "Hypertension, stable; diabetes, uncontrolled" grades each on its own.

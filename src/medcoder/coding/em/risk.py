@@ -33,7 +33,7 @@ from medcoder.coding.em.spans import (
     negated_before,
     units,
 )
-from medcoder.notes.model import Note, SectionKind
+from medcoder.notes.model import Assertion, Note, SectionKind
 
 __all__ = ["OTC_DRUGS", "PRESCRIPTION_DRUGS", "RISK_CATEGORIES", "score_risk"]
 
@@ -87,7 +87,8 @@ PRESCRIPTION_DRUGS = frozenset(
     tamsulosin finasteride oxybutynin sildenafil tadalafil
     allopurinol colchicine alendronate estradiol medroxyprogesterone norethindrone
     triamcinolone clobetasol hydrocortisone-2.5 tretinoin ketoconazole
-    lithium methotrexate hydroxychloroquine adalimumab humira
+    lithium methotrexate hydroxychloroquine adalimumab humira varenicline chantix
+    ppi nitroglycerin
     antibiotic antibiotics ssri antihypertensive anticoagulation anticoagulant
     """.split()
 )
@@ -103,7 +104,8 @@ OTC_DRUGS = frozenset(
 _VERB = (
     r"start\w*|begin|began|initiat\w*|continu\w*|resum\w*|increas\w*|decreas\w*|reduc\w*|"
     r"titrat\w*|adjust\w*|chang\w*|switch\w*|stop\w*|discontinu\w*|d/c|hold\w*|taper\w*|"
-    r"refill\w*|prescri\w*|rx|sent|give|given|administer\w*|add\w*|recommend\w*|use|take|try"
+    r"refill\w*|prescri\w*|rx|sent|give|given|administer\w*|add\w*|recommend\w*|use|take|try|"
+    r"prn|as needed|injected"
 )
 _DRUG_WORD = re.compile(r"[a-z][a-z0-9-]*", re.IGNORECASE)
 _VERB_RE = re.compile(rf"\b(?:{_VERB})\b", re.IGNORECASE)
@@ -113,16 +115,26 @@ _PRESCRIPTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _OTC_WORDS = re.compile(r"\bover[- ]the[- ]counter\b|\bOTC\b", re.IGNORECASE)
-_INTENSIVE_DRUG = re.compile(
-    r"\b(?:warfarin|coumadin|lithium|methotrexate|vancomycin|gentamicin|tobramycin|digoxin|"
-    r"tacrolimus|cyclosporine|phenytoin|valproate|valproic acid|carbamazepine|clozapine|"
-    r"heparin (?:drip|infusion)|insulin (?:drip|infusion)|chemotherapy)\b",
-    re.IGNORECASE,
-)
-_MONITORING = re.compile(
-    r"\b(?:INR|levels?|trough|aPTT|PTT|ANC|toxicity|drug monitoring|CBC|LFTs?|"
-    r"creatinine)\b",
-    re.IGNORECASE,
+# Drug therapy requiring intensive monitoring for toxicity: the drug and, in the same list
+# item or sentence, the monitoring for adverse effects (not for efficacy). Routine INR checks
+# of stable warfarin therapy are not enough: a toxicity word must be there.
+_INTENSIVE: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(drug, re.IGNORECASE), re.compile(monitoring, re.IGNORECASE))
+    for drug, monitoring in (
+        (
+            r"\b(?:lithium|vancomycin|gentamicin|tobramycin|amikacin|digoxin|tacrolimus|"
+            r"cyclosporine|phenytoin|valproate|valproic acid|carbamazepine)\b",
+            r"\b(?:levels?|trough|toxicity|drug monitoring)\b",
+        ),
+        (
+            r"\b(?:methotrexate|clozapine|azathioprine|chemotherapy|antineoplastic)\b",
+            r"\b(?:CBC|ANC|LFTs?|liver function|cytopenia|toxicity)\b",
+        ),
+        (
+            r"\b(?:warfarin|coumadin|heparin (?:drip|infusion)|insulin (?:drip|infusion))\b",
+            r"\b(?:toxicity|supratherapeutic|bleeding risk|hypoglycemia protocol)\b",
+        ),
+    )
 )
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -178,7 +190,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:excision|shave biopsy|punch biopsy|skin biopsy|incision and drainage|I&D|"
             r"cryotherapy|liquid nitrogen|destruction|laceration repair|sutur\w+|"
             r"skin tag removal|cerumen removal|ear lavage|(?:joint|steroid|corticosteroid) "
-            r"injection|nail avulsion|toenail removal)\b",
+            r"injection|nail avulsion|toenail removal|closed reduction|splint(?:ing|ed)?|"
+            r"hematoma block)\b",
             re.IGNORECASE,
         ),
     ),
@@ -197,6 +210,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "therapy_or_fluids",
         re.compile(
             r"\b(?:physical therapy|occupational therapy|PT referral|IV fluids|"
+            r"(?:cardiac|pulmonary) rehab\w*|"
             r"(?:normal saline|NS|LR|lactated ringer'?s) bolus)\b",
             re.IGNORECASE,
         ),
@@ -217,6 +231,7 @@ _RISK_FACTORS = re.compile(
     re.IGNORECASE,
 )
 _PAST = re.compile(r"\b(?:was|were|previously|prior|recent(?:ly)?|last)\s+$", re.IGNORECASE)
+_NOT_CURRENT = frozenset({Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY})
 _CONDITIONAL = re.compile(r"\b(?:if|should|unless|in case)\b", re.IGNORECASE)
 _DECISIONS = frozenset(
     {
@@ -240,10 +255,16 @@ def score_risk(note: Note) -> MdmElement:
     candidates: list[tuple[str, str, Unit, tuple[int, int]]] = []
     for unit in units(note, include=_RISK_SECTIONS):
         candidates.extend(_candidates(note, unit))
-    keep = asserted(note, [span for _, _, _, span in candidates])
+    # A drug continued after an "s/p" is current management: history does not rule it out.
+    keep = asserted(note, [span for _, _, _, span in candidates], ignore=_NOT_CURRENT)
     findings: dict[tuple[str, str], MdmFinding] = {}
     for (category, label, unit, span), ok in zip(candidates, keep, strict=True):
-        if not ok or negated_before(note, unit, span[0]):
+        drug = category in _DRUG_CATEGORIES
+        # A drug is ruled out only by a negation right before it ("no antibiotics"): a
+        # "without bleeding - increase pantoprazole" keeps it.
+        if drug and negated_before(note, unit, span[0], gap=1):
+            continue
+        if not drug and (not ok or negated_before(note, unit, span[0])):
             continue
         if category == "hospitalization" and _PAST.search(note.text, unit.scope_start, span[0]):
             continue
@@ -251,7 +272,6 @@ def score_risk(note: Note) -> MdmElement:
             continue  # "if she worsens, will admit": a contingency, not a decision
         # One finding per drug; otherwise one per category and sentence ("hospitalization was
         # discussed ... declines admission" is one decision).
-        drug = category in _DRUG_CATEGORIES
         key = (category, label if drug else str(unit.sentence.start))
         level = RISK_CATEGORIES[category][0]
         findings.setdefault(key, MdmFinding(category, label, level, evidence_of(note, unit)))
@@ -284,19 +304,20 @@ def _candidates(note: Note, unit: Unit) -> list[tuple[str, str, Unit, tuple[int,
                 found = "elective_major_surgery_with_risk"
             out.append((found, match.group().lower(), unit, (match.start(), match.end())))
     sentence = text[start:end]
+    # A prescription drug is managed when the sentence says what is done with it (or its
+    # dose); an over-the-counter drug named in the plan is a recommendation.
     managed = _VERB_RE.search(sentence) is not None or _DOSE.search(sentence) is not None
     for word in _DRUG_WORD.finditer(text, start, end):
         name = word.group().lower()
-        if not managed:
-            break
-        if name in PRESCRIPTION_DRUGS:
+        if name in PRESCRIPTION_DRUGS and managed:
             out.append(("prescription_drug_management", name, unit, (word.start(), word.end())))
         elif name in OTC_DRUGS:
             out.append(("otc_drugs", name, unit, (word.start(), word.end())))
-    if _MONITORING.search(scope):
-        for match in _INTENSIVE_DRUG.finditer(text, start, end):
-            label = match.group().lower()
-            out.append(("intensive_monitoring", label, unit, (match.start(), match.end())))
+    for drug, monitoring in _INTENSIVE:
+        if monitoring.search(scope):
+            for match in drug.finditer(text, start, end):
+                label = match.group().lower()
+                out.append(("intensive_monitoring", label, unit, (match.start(), match.end())))
     for pattern, category in ((_PRESCRIPTION_WORDS, "prescription_drug_management"),
                               (_OTC_WORDS, "otc_drugs")):  # fmt: skip
         for match in pattern.finditer(text, start, end):

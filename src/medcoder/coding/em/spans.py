@@ -20,6 +20,7 @@ from medcoder.notes.model import Assertion, Note, Section, SectionKind, Sentence
 __all__ = [
     "ASSESSMENT_SECTIONS",
     "HISTORY_SECTIONS",
+    "NOT_ASSERTED",
     "Unit",
     "asserted",
     "evidence_of",
@@ -56,12 +57,17 @@ HISTORY_SECTIONS = frozenset(
         SectionKind.PROBLEM_LIST,
     }
 )
-_NOT_ASSERTED = frozenset(
+#: Statuses of a mention that is not about this visit.
+NOT_ASSERTED = frozenset(
     {Assertion.NEGATED, Assertion.FAMILY, Assertion.HYPOTHETICAL, Assertion.HISTORICAL}
 )
-_NEGATION_BEFORE = re.compile(
-    r"\b(no|not|without|denies|negative for|free of|never)\b\W+(?:\w+\W+){0,2}$", re.IGNORECASE
+_NEGATION_WORDS = (
+    r"\b(?:no|not|without|denies|negative for|free of|never|avoid|declin\w*|refus\w*)\b"
 )
+_NEGATION_BEFORE = {
+    gap: re.compile(rf"{_NEGATION_WORDS}\W+(?:\w+\W+){{0,{gap}}}$", re.IGNORECASE)
+    for gap in (0, 1, 2)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +122,20 @@ def evidence_of(note: Note, unit: Unit) -> Evidence:
     return Evidence(sentence.start, sentence.end, note.text_of(sentence), unit.section.kind.value)
 
 
-def asserted(note: Note, spans: list[tuple[int, int]]) -> list[bool]:
-    """For each span: does the note assert it for this visit (not negated, family,
-    hypothetical or historical)? An uncertain ("possible") mention counts: a problem under
-    work-up is addressed."""
+def asserted(
+    note: Note, spans: list[tuple[int, int]], *, ignore: frozenset[Assertion] = NOT_ASSERTED
+) -> list[bool]:
+    """For each span: does the note assert it for this visit (its status not in ``ignore``:
+    by default not negated, family, hypothetical or historical)? An uncertain ("possible")
+    mention counts: a problem under work-up is addressed."""
     if not spans:
         return []
     results = _engine().assert_spans(note, spans)
-    return [result.status not in _NOT_ASSERTED for result in results]
+    return [result.status not in ignore for result in results]
 
 
-def negated_before(note: Note, unit: Unit, start: int) -> bool:
-    """True when a negation word closely precedes ``start`` in the unit ("no fever")."""
-    return _NEGATION_BEFORE.search(note.text, max(unit.scope_start, start - 40), start) is not None
+def negated_before(note: Note, unit: Unit, start: int, *, gap: int = 2) -> bool:
+    """True when a negation word precedes ``start`` in the unit with at most ``gap`` words
+    between ("no fever", "no further antibiotics")."""
+    pattern = _NEGATION_BEFORE[gap]
+    return pattern.search(note.text, max(unit.scope_start, start - 40), start) is not None

@@ -75,6 +75,9 @@ _NURSE = re.compile(
     r"\b(?:blood pressure|BP) check visit\b|\bno provider (?:visit|evaluation)\b",
     re.IGNORECASE,
 )
+_NOTE_HEAD = frozenset(
+    {SectionKind.UNLABELED, SectionKind.CHIEF_COMPLAINT, SectionKind.REASON_FOR_VISIT}
+)
 _AGE_YEARS = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)",
                         re.IGNORECASE)  # fmt: skip
 _AGE_INFANT = re.compile(r"\b(\d{1,2})[- ](month|week|day)s?[- ]old\b", re.IGNORECASE)
@@ -130,5 +133,9 @@ def patient_age_from_note(note: Note) -> int | None:
 
 
 def is_nurse_visit(note: Note) -> bool:
-    """True when the note documents a nurse (clinical staff) visit."""
-    return _NURSE.search(note.text) is not None
+    """True when the note says it is a nurse (clinical staff) visit: in its title, chief
+    complaint or reason for visit ("urine collected at a nurse visit" in the results is not)."""
+    for unit in units(note, include=_NOTE_HEAD):
+        if _NURSE.search(note.text, unit.sentence.start, unit.sentence.end):
+            return True
+    return False
