@@ -8,6 +8,8 @@ A short tour::
     plan.claims[0].denials   # DenialItem: CARC/RARC wording, likely cause, action
 
 Persisting a plan (idempotent, one transaction) is :func:`medcoder.billing.store.post_835`.
+Patient statements (aging, HTML, PDF) are in :mod:`medcoder.billing.statements`, payment
+reminders by e-mail in :mod:`medcoder.billing.reminders`.
 """
 
 from medcoder.billing.adjustment_rules import (
