@@ -60,6 +60,10 @@ class TestCompleteCodes:
         result = _code(coder, "Chest and abdominal X-rays are normal.")
         assert set(result.codes) == {"BW03ZZZ", "BW00ZZZ"}
 
+    def test_combined_region_with_a_table_value_is_one_code(self, coder: PcsCoder) -> None:
+        assert _code(coder, "CT of the abdomen-pelvis revealed a mass.").codes == ("BW21",)
+        assert _code(coder, "Reno-vesical radiograph showed stones.").codes == ("BT04ZZZ",)
+
     def test_eye_side_abbreviation(self, coder: PcsCoder) -> None:
         assert _code(coder, "Fundoscopy of the left eye (OS) was normal.").codes == ("08J1XZZ",)
 

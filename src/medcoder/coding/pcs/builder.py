@@ -61,6 +61,7 @@ class BodyWord:
     cue: Cue
     side: str | None = None
     side_cue: Cue | None = None
+    parts: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,14 @@ from dataclasses import replace
 
 from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
 from medcoder.codesets.kb import KnowledgeBase
-from medcoder.coding.pcs.builder import AxisBuilder, BuildOutcome, Cue, Plan, label_key
+from medcoder.coding.pcs.builder import (
+    AxisBuilder,
+    BodyWord,
+    BuildOutcome,
+    Cue,
+    Plan,
+    label_key,
+)
 from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
 from medcoder.coding.pcs.reliability import Reliability, load_reliability
@@ -87,6 +94,15 @@ class PcsCoder:
 
         Each side's code is an alternative (``True``): ranked for review, never assigned.
         """
+        first = plan.body[0] if plan.body else None
+        if first is not None and first.parts:
+            alone = self._builder.build(replace(plan, body=(first,)))
+            if len(alone.prefix) < 4 and not alone.missing_axis.endswith("(laterality)"):
+                # No value for the combined region here: code each region it is made of.
+                return [
+                    (self._builder.build(replace(plan, body=(self._part(first, p),))), False)
+                    for p in first.parts
+                ]
         outcome = self._builder.build(plan)
         if not outcome.missing_axis.endswith("(laterality)"):
             return [(outcome, False)]
@@ -106,6 +122,10 @@ class PcsCoder:
             if side is not None
         ]
         return [(outcome, False), *alternatives]
+
+    @staticmethod
+    def _part(word: BodyWord, labels: tuple[str, ...]) -> BodyWord:
+        return replace(word, labels=labels, parts=())
 
     def _collect(
         self,

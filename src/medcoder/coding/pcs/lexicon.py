@@ -10,7 +10,9 @@ in notes, matched on normalised tokens):
   in the same statement it gives that procedure its approach and body part and is not coded
   on its own, as the guidelines say of an inspection done with a definitive procedure).
 * ``anatomy``: anatomical words -> PCS body part labels, in order of preference.
-  A label may start with ``"<body system>:"`` to hold only in that body system.
+  A label may start with ``"<body system>:"`` to hold only in that body system. A combined
+  region ("chest and abdomen") lists its ``parts``: where the table has no value for the whole,
+  each part is coded (plain films of the chest and of the abdomen).
 * ``approaches``, ``devices``, ``qualifiers``: words -> a value (character) or labels.
 * ``contrast``: imaging contrast words -> ``"Z"`` (none) or ``"any"`` (some contrast).
 
@@ -118,10 +120,14 @@ class CueEntry:
     terms: tuple[tuple[str, ...], ...]
     value: str | None = None
     labels: tuple[str, ...] = ()
+    parts: tuple[tuple[str, ...], ...] = ()  # anatomy: the regions a combined region is made of
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], where: str) -> CueEntry:
-        _check_keys(data, {"terms", "value", "labels"}, where)
+        _check_keys(data, {"terms", "value", "labels", "parts"}, where)
+        parts = data.get("parts", [])
+        if not isinstance(parts, list):
+            raise DataFileError(f"{where}.parts: expected a list of label lists", path=_RESOURCE)
         value = data.get("value")
         if value is not None and not isinstance(value, str):
             raise DataFileError(f"{where}.value: expected a string", path=_RESOURCE)
@@ -129,6 +135,7 @@ class CueEntry:
             terms=tuple(phrase_tokens(t) for t in _strs(data["terms"], where + ".terms")),
             value=value,
             labels=_strs(data.get("labels"), where + ".labels"),
+            parts=tuple(_strs(p, f"{where}.parts[{i}]") for i, p in enumerate(parts)),
         )
         if entry.value is None and not entry.labels:
             raise DataFileError(f"{where}: needs 'value' or 'labels'", path=_RESOURCE)

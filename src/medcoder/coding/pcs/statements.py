@@ -157,7 +157,7 @@ class StatementFinder:
 
             def word(a: Match[CueEntry]) -> BodyWord:
                 a_side, a_side_cue = _side_near(text, tokens, a.first, a.last)
-                return BodyWord(a.entry.labels, cue(a), a_side, a_side_cue)
+                return BodyWord(a.entry.labels, cue(a), a_side, a_side_cue, a.entry.parts)
 
             if action.body:
                 if side is None:
