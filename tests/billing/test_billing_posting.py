@@ -57,7 +57,7 @@ class TestMixedRemittance:
         self, plan: PostingPlan
     ) -> None:
         claim = plan.claims[1]
-        assert claim.outcome is ClaimOutcome.PARTLY_PAID
+        assert claim.outcome is ClaimOutcome.PARTIALLY_PAID
         assert claim.patient_responsibility == d("60")
         totals = balances(claim.entries)
         assert totals[Account.PATIENT_AR] == d("60.00")

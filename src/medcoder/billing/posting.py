@@ -102,12 +102,12 @@ class BilledClaim:
 class ClaimOutcome(StrEnum):
     """What the remittance did to the claim.
 
-    ``partly_paid``: the payer paid part and denied part or left part to the patient;
+    ``partially_paid``: the payer paid part and denied part or left part to the patient;
     ``denied``: nothing paid and something denied.
     """
 
     PAID = "paid"
-    PARTLY_PAID = "partly_paid"
+    PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
     REVERSED = "reversed"
 
@@ -285,7 +285,7 @@ class _ClaimPlanner:
         elif payment.paid == 0 and (self.denials or payment.status == "4"):
             outcome = ClaimOutcome.DENIED
         elif self.denials or self.responsibility > 0:
-            outcome = ClaimOutcome.PARTLY_PAID
+            outcome = ClaimOutcome.PARTIALLY_PAID
         else:
             outcome = ClaimOutcome.PAID
         return ClaimPosting(
