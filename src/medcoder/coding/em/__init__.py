@@ -15,10 +15,12 @@ A short tour::
 
 The rules (2021+ office/outpatient, 2023+ hospital and ED) live in :mod:`.problems`,
 :mod:`.data`, :mod:`.risk` (the three MDM elements), :mod:`.visit_time` (total time) and
-:mod:`.codes` (code families, thresholds, prolonged service, preventive age bands).
+:mod:`.codes` (code families, thresholds, prolonged service, preventive age bands); the
+condition, test and drug words are data (``resources/em_lexicon.json``, :mod:`.lexicon`).
 """
 
 from medcoder.coding.em.leveling import level_visit
+from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import (
     Basis,
     EmFamily,
@@ -35,6 +37,7 @@ from medcoder.coding.em.model import (
 __all__ = [
     "Basis",
     "EmFamily",
+    "EmLexicon",
     "EmLine",
     "EmResult",
     "MdmBreakdown",
@@ -44,4 +47,5 @@ __all__ = [
     "VisitContext",
     "VisitType",
     "level_visit",
+    "load_lexicon",
 ]

@@ -22,7 +22,9 @@ high            2 of the 3 categories above
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
 from medcoder.coding.em.spans import (
     HISTORY_SECTIONS,
@@ -34,63 +36,17 @@ from medcoder.coding.em.spans import (
 )
 from medcoder.notes.model import Note, SectionKind
 
-__all__ = ["TESTS", "level_of_data", "score_data"]
+__all__ = ["level_of_data", "score_data"]
 
-_PART = (
-    r"(?:head|brain|chest|abdomen|pelvis|neck|spine|lumbar spine|cervical spine|knee|ankle|"
-    r"wrist|hand|foot|shoulder|elbow|hip|finger|toe|forearm)"
-)
-#: Unique tests by canonical name (a panel is one test, as it is one code).
-TESTS: tuple[tuple[str, str], ...] = (
-    ("cbc", r"CBC(?: with diff(?:erential)?)?|complete blood count"),
-    ("cmp", r"CMP|comprehensive metabolic panel"),
-    ("bmp", r"BMP|basic metabolic panel|chem[- ]?7"),
-    ("hemoglobin a1c", r"(?:hemoglobin |Hgb |Hb )?A1c|HbA1c"),
-    ("lipid panel", r"(?:fasting )?lipid (?:panel|profile)|lipids"),
-    ("tsh", r"TSH|thyroid function tests?|free T4"),
-    ("urinalysis", r"urinalysis|UA"),
-    ("urine culture", r"urine culture"),
-    ("blood cultures", r"blood cultures?"),
-    ("troponin", r"(?:high[- ]sensitivity )?troponins?"),
-    ("bnp", r"BNP|NT-?pro-?BNP"),
-    ("d-dimer", r"d-dimer"),
-    ("lactate", r"lactate|lactic acid"),
-    ("ecg", r"ECG|EKG|electrocardiogram"),
-    ("chest x-ray", r"chest x-?rays?|CXR|chest radiographs?"),
-    ("ct", r"CT(?: scan)?(?: (?:of the |of )?(?:" + _PART + r"))?"),
-    ("mri", r"MRI(?: (?:of the |of )?(?:left |right )?(?:" + _PART + r"))?"),
-    ("x-ray", r"(?:x-?rays?|radiographs?)(?: (?:of the |of )?(?:left |right )?" + _PART + ")?"),
-    ("ultrasound", r"(?:renal |pelvic |abdominal |thyroid |breast )?ultrasound"),
-    ("echocardiogram", r"echocardiogram|echo|TTE"),
-    ("inr", r"PT/INR|INR|prothrombin time"),
-    ("esr", r"ESR|sed rate|sedimentation rate"),
-    ("crp", r"CRP|C-reactive protein"),
-    ("liver function tests", r"LFTs?|liver function tests?|hepatic function panel"),
-    ("lipase", r"lipase"),
-    ("magnesium", r"magnesium level|serum magnesium"),
-    ("vitamin d", r"vitamin D level|25-hydroxy ?vitamin D"),
-    ("b12", r"(?:vitamin )?B12 level"),
-    ("iron studies", r"iron studies|ferritin"),
-    ("psa", r"PSA"),
-    ("rapid strep", r"rapid strep(?: test)?|strep test|throat culture"),
-    ("rapid influenza", r"rapid flu(?: test)?|influenza (?:swab|test|PCR)|flu (?:swab|test)"),
-    ("covid test", r"COVID(?:-19)? (?:test|swab|PCR|antigen)|SARS-CoV-2 (?:PCR|test)"),
-    ("pregnancy test", r"(?:urine |serum )?pregnancy test|beta[- ]hCG|hCG"),
-    ("mammogram", r"(?:screening |diagnostic )?mammogram"),
-    ("stress test", r"(?:exercise |nuclear )?stress test"),
-    ("holter", r"Holter(?: monitor)?|event monitor"),
-    ("spirometry", r"spirometry|PFTs?|pulmonary function tests?"),
-    ("urine drug screen", r"urine drug screen|UDS"),
-    ("microalbumin", r"(?:urine )?microalbumin|UACR|albumin[- ]to[- ]creatinine ratio"),
-    ("blood gas", r"ABG|VBG|arterial blood gas|venous blood gas"),
-    ("procalcitonin", r"procalcitonin"),
-    ("dexa", r"DEXA|DXA|bone density"),
-    ("sti testing", r"gonorrhea(?:/| and )chlamydia|GC/CT|STI (?:testing|screen)"),
-)
-_TEST = re.compile(
-    "|".join(f"(?P<t{index}>\\b(?:{regex})\\b)" for index, (_, regex) in enumerate(TESTS)),
-    re.IGNORECASE,
-)
+
+@lru_cache(maxsize=4)
+def _test_pattern(lexicon: EmLexicon) -> re.Pattern[str]:
+    return re.compile(
+        "|".join(f"(?P<t{i}>\\b(?:{test.pattern})\\b)" for i, test in enumerate(lexicon.tests)),
+        re.IGNORECASE,
+    )
+
+
 _REVIEW = re.compile(r"\breview\w*|\bresults?\b|\bshow\w*|\breveal\w*", re.IGNORECASE)
 _EXTERNAL = re.compile(
     r"\b(?:outside|external|prior|previous|old)\s+(?:[\w-]+\s+){0,2}?(?:records?|notes?|"
@@ -136,8 +92,10 @@ _NARRATIVE = frozenset(
 _NOT_DATA = HISTORY_SECTIONS | {SectionKind.VITAL_SIGNS}
 
 
-def score_data(note: Note) -> MdmElement:
+def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
     """The data element of a note."""
+    lexicon = lexicon or load_lexicon()
+    test_pattern = _test_pattern(lexicon)
     tests: dict[str, MdmFinding] = {}
     sources: dict[str, MdmFinding] = {}
     historian: MdmFinding | None = None
@@ -155,7 +113,8 @@ def score_data(note: Note) -> MdmElement:
         if narrative and not _search(note, unit, _REVIEW):
             continue
         if interpretation is None and _search(note, unit, _INTERPRETATION):
-            label = _first_test(note, unit) or "test"
+            first = next(matches(note, unit, test_pattern), None)
+            label = "test" if first is None else _label(lexicon, first)
             interpretation = MdmFinding(
                 "independent_interpretation", label, MdmLevel.MODERATE, evidence
             )
@@ -166,8 +125,8 @@ def score_data(note: Note) -> MdmElement:
         if (match := _search(note, unit, _EXTERNAL)) and _search(note, unit, _REVIEW):
             source = (match.group("source") or "external records").strip().rstrip(".").lower()
             sources.setdefault(source, MdmFinding("external_notes", source, MdmLevel.LOW, evidence))
-        for test in matches(note, unit, _TEST):
-            test_mentions.append((unit, _label(test), (test.start(), test.end())))
+        for test in matches(note, unit, test_pattern):
+            test_mentions.append((unit, _label(lexicon, test), (test.start(), test.end())))
     for unit, label, span in test_mentions:
         # "UA negative" is a test reviewed: only "no labs", "without imaging" leave it out.
         if not negated_before(note, unit, span[0]) and label not in tests:
@@ -216,17 +175,11 @@ def _search(note: Note, unit: Unit, pattern: re.Pattern[str]) -> re.Match[str] |
     return pattern.search(note.text, unit.sentence.start, unit.sentence.end)
 
 
-def _label(match: re.Match[str]) -> str:
-    name = match.lastgroup or "t0"
-    label = TESTS[int(name[1:])][0]
+def _label(lexicon: EmLexicon, match: re.Match[str]) -> str:
+    label = lexicon.tests[int((match.lastgroup or "t0")[1:])].label
     if label in ("ct", "mri", "x-ray", "ultrasound"):
         # Imaging of two body parts is two tests: keep the body part in the name.
         words = match.group().lower().replace(" of the ", " ").replace(" of ", " ").split()
         words = [w for w in words if w != "scan"]
         return " ".join([label, *words[1:]]) if label != "ultrasound" else " ".join(words)
     return label
-
-
-def _first_test(note: Note, unit: Unit) -> str:
-    found = next(matches(note, unit, _TEST), None)
-    return "" if found is None else _label(found)

@@ -19,6 +19,7 @@ from medcoder.coding.em.codes import (
     preventive_code,
     prolonged_units,
 )
+from medcoder.coding.em.lexicon import EmLexicon
 from medcoder.coding.em.mdm import describe_mdm, score_mdm
 from medcoder.coding.em.model import (
     Basis,
@@ -57,13 +58,16 @@ class _Level:
     add_ons: tuple[EmLine, ...] = ()
 
 
-def level_visit(note: Note, context: VisitContext | None = None) -> EmResult:
+def level_visit(
+    note: Note, context: VisitContext | None = None, *, lexicon: EmLexicon | None = None
+) -> EmResult:
     """The E/M level of a visit, with its MDM breakdown, time and rationale.
 
     Args:
         note: The parsed note (:func:`medcoder.notes.parse_note`).
         context: What the encounter input says (visit type, new patient, age, date, payer,
             total minutes); read from the note's document when None.
+        lexicon: The condition, test and drug words; the packaged lexicon by default.
 
     Returns:
         The E/M result; ``result.lines`` are the E/M lines to bill.
@@ -86,7 +90,7 @@ def level_visit(note: Note, context: VisitContext | None = None) -> EmResult:
     if visit_type is None:
         visit_type = visit_type_from_note(note)
         warnings.append(f"visit type not given: taken as {visit_type.value} from the note")
-    mdm, mdm_warnings = score_mdm(note)
+    mdm, mdm_warnings = score_mdm(note, lexicon)
     warnings.extend(mdm_warnings)
     minutes: int | None = context.total_minutes
     time_evidence: Evidence | None = None

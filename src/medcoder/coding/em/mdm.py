@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medcoder.coding.em.data import score_data
+from medcoder.coding.em.lexicon import EmLexicon
 from medcoder.coding.em.model import MdmBreakdown, MdmElement, MdmLevel
 from medcoder.coding.em.problems import score_problems
 from medcoder.coding.em.risk import score_risk
@@ -11,7 +12,7 @@ from medcoder.notes.model import Note
 __all__ = ["combine_mdm", "describe_mdm", "score_mdm"]
 
 
-def score_mdm(note: Note) -> tuple[MdmBreakdown, tuple[str, ...]]:
+def score_mdm(note: Note, lexicon: EmLexicon | None = None) -> tuple[MdmBreakdown, tuple[str, ...]]:
     """The MDM breakdown of a note (problems, data, risk), and warnings.
 
     Example:
@@ -22,8 +23,9 @@ def score_mdm(note: Note) -> tuple[MdmBreakdown, tuple[str, ...]]:
         >>> mdm.problems.level.value, mdm.risk.level.value, mdm.level.value
         ('low', 'moderate', 'low')
     """
-    problems, warnings = score_problems(note)
-    return combine_mdm(problems, score_data(note), score_risk(note)), warnings
+    problems, warnings = score_problems(note, lexicon)
+    breakdown = combine_mdm(problems, score_data(note, lexicon), score_risk(note, lexicon))
+    return breakdown, warnings
 
 
 def combine_mdm(problems: MdmElement, data: MdmElement, risk: MdmElement) -> MdmBreakdown:

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
+from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
 from medcoder.coding.em.spans import (
     ASSESSMENT_SECTIONS,
@@ -38,7 +40,7 @@ from medcoder.coding.em.spans import (
 )
 from medcoder.notes.model import Note, SectionKind
 
-__all__ = ["CONDITIONS", "PROBLEM_CATEGORIES", "classify_problem", "score_problems"]
+__all__ = ["PROBLEM_CATEGORIES", "classify_problem", "level_of_problems", "score_problems"]
 
 #: Problem categories: machine name -> (level one such problem supports, plural wording).
 PROBLEM_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
@@ -53,144 +55,6 @@ PROBLEM_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
     "threat_to_life": (MdmLevel.HIGH, "threat to life or bodily function"),
 }
 
-# Condition words by kind: (canonical label, regular expression). The kind is the problem's
-# category before qualifiers: chronic illnesses are stable unless the words say otherwise.
-CONDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "chronic": (
-        ("hypertension", r"hypertension|HTN|high blood pressure|hypertensive (?:urgency|emerg\w+)"),
-        ("diabetes", r"(?:type [12I]+ )?diabetes(?: mellitus)?|\bT[12]DM\b|\bDM(?:2|II)?\b"),
-        ("hyperlipidemia", r"hyperlipidemia|\bHLD\b|dyslipidemia|hypercholesterolemia"),
-        ("hypothyroidism", r"hypothyroidism"),
-        ("hyperthyroidism", r"hyperthyroidism|graves disease"),
-        ("asthma", r"asthma"),
-        ("copd", r"\bCOPD\b|chronic obstructive pulmonary disease|emphysema"),
-        ("chronic kidney disease", r"chronic kidney disease|\bCKD\b"),
-        ("heart failure", r"(?:congestive |systolic |diastolic )?heart failure|CHF|HF[rp]EF"),
-        ("atrial fibrillation", r"atrial fibrillation|\bA-?fib\b"),
-        ("coronary artery disease", r"coronary artery disease|\bCAD\b"),
-        ("gerd", r"\bGERD\b|gastroesophageal reflux(?: disease)?|acid reflux"),
-        ("depression", r"(?:major )?depressi(?:on|ve disorder)|\bMDD\b"),
-        ("anxiety", r"(?:generalized )?anxiety(?: disorder)?|\bGAD\b"),
-        ("bipolar disorder", r"bipolar(?: disorder)?"),
-        ("schizophrenia", r"schizophrenia"),
-        ("adhd", r"\bADHD\b|attention deficit"),
-        ("osteoarthritis", r"osteoarthritis|degenerative joint disease"),
-        ("rheumatoid arthritis", r"rheumatoid arthritis"),
-        ("gout", r"\bgout\b"),
-        ("osteoporosis", r"osteoporosis|osteopenia"),
-        ("migraine", r"migraines?"),
-        ("epilepsy", r"epilepsy|seizure disorder"),
-        ("bph", r"\bBPH\b|benign prostatic hyperplasia"),
-        ("obesity", r"(?:morbid )?obesity|overweight"),
-        ("sleep apnea", r"(?:obstructive )?sleep apnea|\bOSA\b"),
-        ("chronic pain", r"chronic (?:low )?(?:back |neck )?pain"),
-        ("hiv", r"\bHIV\b"),
-        ("hepatitis c", r"hepatitis C|\bHCV\b"),
-        ("psoriasis", r"psoriasis"),
-        ("atopic dermatitis", r"atopic dermatitis|eczema"),
-        ("allergic rhinitis", r"allergic rhinitis"),
-        ("peripheral artery disease", r"peripheral arter(?:y|ial) disease|\bPAD\b"),
-        ("cirrhosis", r"cirrhosis"),
-        ("parkinson disease", r"parkinson'?s?(?: disease)?"),
-        ("dementia", r"dementia|alzheimer'?s?(?: disease)?"),
-        ("inflammatory bowel disease", r"crohn'?s?(?: disease)?|ulcerative colitis"),
-        ("insomnia", r"chronic insomnia"),
-        ("anemia", r"chronic anemia|iron deficiency anemia"),
-        (
-            "substance use disorder",
-            r"nicotine dependence|tobacco (?:use disorder|dependence)|"
-            r"(?:alcohol|opioid|cannabis) (?:use disorder|dependence)",
-        ),  # fmt: skip
-        ("cancer", r"(?:\w+ )?(?:cancer|carcinoma|lymphoma|leukemia|melanoma)"),
-    ),
-    "acute": (
-        ("sinusitis", r"(?:acute )?(?:bacterial )?sinusitis"),
-        ("bronchitis", r"(?:acute )?bronchitis"),
-        ("otitis", r"otitis (?:media|externa)|ear infection"),
-        ("pharyngitis", r"(?:strep(?:tococcal)? )?pharyngitis|strep throat"),
-        ("urinary tract infection", r"urinary tract infection|\bUTI\b|cystitis"),
-        ("sprain", r"sprain|strain"),
-        ("conjunctivitis", r"conjunctivitis|pink eye"),
-        ("gastroenteritis", r"gastroenteritis"),
-        ("back pain", r"(?:acute )?(?:low )?back pain|lumbago"),
-        ("cellulitis", r"cellulitis"),
-        ("influenza", r"influenza|\bflu\b"),
-        ("covid-19", r"COVID(?:-19)?"),
-        ("dermatitis", r"contact dermatitis|dermatitis|rash"),
-        ("headache", r"(?:tension )?headache"),
-        ("vertigo", r"vertigo|dizziness"),
-        ("musculoskeletal pain", r"(?:knee|shoulder|ankle|wrist|hip|neck|elbow) pain"),
-        ("tendinitis", r"tendinitis|tendonitis|bursitis|plantar fasciitis"),
-        ("abscess", r"abscess"),
-        ("skin infection", r"impetigo|tinea|scabies|paronychia"),
-        ("vaginitis", r"vaginitis|yeast infection|bacterial vaginosis"),
-        ("constipation", r"constipation"),
-        ("diarrhea", r"diarrhea"),
-        ("hordeolum", r"hordeolum|\bstye\b"),
-        ("allergic reaction", r"allergic reaction|urticaria|hives"),
-        ("laceration", r"laceration"),
-    ),
-    "minor": (
-        (
-            "upper respiratory infection",
-            r"(?:viral )?upper respiratory (?:tract )?infection|"
-            r"\bURI\b|common cold",
-        ),  # fmt: skip
-        ("insect bite", r"insect bite|bug bite|insect sting"),
-        ("abrasion", r"abrasion"),
-        ("contusion", r"contusion|bruise"),
-        ("cerumen impaction", r"cerumen(?: impaction)?|ear ?wax"),
-        ("diaper rash", r"diaper (?:rash|dermatitis)"),
-        ("wart", r"\bwarts?\b|verruca"),
-        ("skin tag", r"skin tags?|acrochordon"),
-        ("seborrheic keratosis", r"seborrheic keratos[ie]s"),
-        ("sunburn", r"sunburn"),
-        ("scar", r"(?:hypertrophic )?scar|keloid"),
-    ),
-    "uncertain": (
-        ("mass", r"(?:breast |neck |abdominal |adnexal )?(?:mass|lump)"),
-        ("nodule", r"(?:thyroid |lung |pulmonary )?nodule"),
-        ("lymphadenopathy", r"lymphadenopathy"),
-        ("chest pain", r"chest pain"),
-        ("abdominal pain", r"abdominal pain"),
-        ("hematuria", r"hematuria"),
-        ("weight loss", r"(?:unintentional |unexplained )weight loss"),
-        ("syncope", r"syncope"),
-        ("palpitations", r"palpitations"),
-        ("rectal bleeding", r"rectal bleeding|hematochezia"),
-    ),
-    "systemic": (
-        ("pneumonia", r"pneumonia"),
-        ("pyelonephritis", r"pyelonephritis"),
-        ("acute kidney injury", r"acute kidney injury|\bAKI\b"),
-    ),
-    "injury": (
-        ("fracture", r"fracture"),
-        ("dislocation", r"dislocation"),
-        ("concussion", r"concussion|closed head injury"),
-    ),
-    "threat": (
-        ("sepsis", r"sepsis|septic shock"),
-        (
-            "acute coronary syndrome",
-            r"acute coronary syndrome|\bACS\b|\bN?STEMI\b|"
-            r"(?:acute )?myocardial infarction",
-        ),  # fmt: skip
-        ("pulmonary embolism", r"pulmonary embol(?:ism|us)"),
-        ("stroke", r"stroke|\bCVA\b|transient ischemic attack|\bTIA\b"),
-        ("respiratory failure", r"respiratory failure"),
-        ("diabetic ketoacidosis", r"diabetic ketoacidosis|\bDKA\b"),
-        ("anaphylaxis", r"anaphylaxis"),
-        ("gastrointestinal bleed", r"(?:upper |lower )?(?:GI|gastrointestinal) (?:bleed|bleeding)"),
-        ("suicidal ideation", r"suicidal ideation"),
-        ("bowel obstruction", r"(?:small )?bowel obstruction"),
-        ("appendicitis", r"appendicitis"),
-        ("aortic dissection", r"aortic dissection"),
-        ("meningitis", r"meningitis"),
-        ("intracranial hemorrhage", r"intracranial hemorrhage|subarachnoid hemorrhage"),
-        ("shock", r"\bshock\b"),
-    ),
-}
 _KIND_CATEGORY = {
     "chronic": "stable_chronic",
     "acute": "acute_uncomplicated",
@@ -235,16 +99,13 @@ _THREAT = re.compile(
 )
 
 
-def _condition_pattern() -> re.Pattern[str]:
-    parts: list[tuple[str, str]] = []
-    for kind, entries in CONDITIONS.items():
-        for index, (_label, regex) in enumerate(entries):
-            parts.append((f"{kind}__{index}", regex))
-    alternatives = "|".join(f"(?P<{name}>\\b(?:{regex})\\b)" for name, regex in parts)
+@lru_cache(maxsize=4)
+def _condition_pattern(lexicon: EmLexicon) -> re.Pattern[str]:
+    alternatives = "|".join(
+        f"(?P<c{index}>\\b(?:{condition.pattern})\\b)"
+        for index, condition in enumerate(lexicon.conditions)
+    )
     return re.compile(alternatives, re.IGNORECASE)
-
-
-_CONDITION = _condition_pattern()
 
 
 def classify_problem(kind: str, context: str) -> str:
@@ -275,7 +136,9 @@ def classify_problem(kind: str, context: str) -> str:
     return _KIND_CATEGORY[kind]
 
 
-def score_problems(note: Note) -> tuple[MdmElement, tuple[str, ...]]:
+def score_problems(
+    note: Note, lexicon: EmLexicon | None = None
+) -> tuple[MdmElement, tuple[str, ...]]:
     """The problems element of a note, and warnings.
 
     Problems come from the assessment/plan sections; a note without them is read whole
@@ -290,17 +153,17 @@ def score_problems(note: Note) -> tuple[MdmElement, tuple[str, ...]]:
             "(history sections left out)"
         )
         found = units(note, exclude=HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM})
-    findings = _dedupe(_findings(note, found))
+    findings = _dedupe(_findings(note, found, lexicon or load_lexicon()))
     return level_of_problems(findings), tuple(warnings)
 
 
-def _findings(note: Note, found: Iterable[Unit]) -> list[MdmFinding]:
+def _findings(note: Note, found: Iterable[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
+    pattern = _condition_pattern(lexicon)
     candidates: list[tuple[Unit, re.Match[str], str, str]] = []
     for unit in found:
-        for match in matches(note, unit, _CONDITION):
-            name = match.lastgroup or ""
-            kind, index = name.split("__")
-            candidates.append((unit, match, kind, CONDITIONS[kind][int(index)][0]))
+        for match in matches(note, unit, pattern):
+            condition = lexicon.conditions[int((match.lastgroup or "c0")[1:])]
+            candidates.append((unit, match, condition.kind, condition.label))
     keep = asserted(note, [(m.start(), m.end()) for _, m, _, _ in candidates])
     candidates = [c for c, ok in zip(candidates, keep, strict=True) if ok]
     findings: list[MdmFinding] = []

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
 from medcoder.coding.em.spans import (
     ASSESSMENT_SECTIONS,
@@ -35,7 +36,7 @@ from medcoder.coding.em.spans import (
 )
 from medcoder.notes.model import Assertion, Note, SectionKind
 
-__all__ = ["OTC_DRUGS", "PRESCRIPTION_DRUGS", "RISK_CATEGORIES", "score_risk"]
+__all__ = ["RISK_CATEGORIES", "level_of_risk", "score_risk"]
 
 #: Risk categories: machine name -> (level, wording).
 RISK_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
@@ -58,49 +59,6 @@ RISK_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
     "parenteral_controlled_substance": (MdmLevel.HIGH, "parenteral controlled substance"),
 }
 
-#: Common prescription drugs (generic and brand names, lower case) and drug classes.
-PRESCRIPTION_DRUGS = frozenset(
-    """
-    amoxicillin augmentin amoxicillin-clavulanate azithromycin zithromax z-pak cephalexin keflex
-    cefdinir ceftriaxone cefuroxime doxycycline ciprofloxacin levofloxacin nitrofurantoin
-    macrobid bactrim trimethoprim-sulfamethoxazole tmp-smx clindamycin metronidazole penicillin
-    fluconazole valacyclovir acyclovir oseltamivir tamiflu paxlovid mupirocin
-    lisinopril losartan valsartan olmesartan amlodipine hydrochlorothiazide hctz chlorthalidone
-    metoprolol carvedilol atenolol propranolol diltiazem verapamil spironolactone furosemide
-    lasix torsemide bumetanide hydralazine clonidine entresto sacubitril
-    atorvastatin rosuvastatin simvastatin pravastatin lovastatin ezetimibe statin
-    metformin glipizide glyburide glimepiride sitagliptin januvia linagliptin
-    empagliflozin jardiance
-    dapagliflozin farxiga semaglutide ozempic wegovy dulaglutide trulicity liraglutide
-    tirzepatide mounjaro insulin glargine lantus lispro humalog aspart novolog detemir
-    levothyroxine synthroid methimazole
-    albuterol ipratropium duoneb fluticasone advair symbicort budesonide montelukast
-    tiotropium spiriva
-    prednisone prednisolone methylprednisolone medrol dexamethasone
-    sertraline zoloft fluoxetine prozac escitalopram lexapro citalopram paroxetine venlafaxine
-    duloxetine bupropion wellbutrin mirtazapine trazodone buspirone hydroxyzine quetiapine
-    aripiprazole olanzapine risperidone lamotrigine levetiracetam topiramate gabapentin
-    pregabalin cyclobenzaprine methocarbamol tizanidine meloxicam diclofenac celecoxib
-    tramadol oxycodone hydrocodone sumatriptan
-    apixaban eliquis rivaroxaban xarelto warfarin coumadin clopidogrel plavix enoxaparin
-    omeprazole pantoprazole esomeprazole ondansetron zofran sucralfate
-    tamsulosin finasteride oxybutynin sildenafil tadalafil
-    allopurinol colchicine alendronate estradiol medroxyprogesterone norethindrone
-    triamcinolone clobetasol hydrocortisone-2.5 tretinoin ketoconazole
-    lithium methotrexate hydroxychloroquine adalimumab humira varenicline chantix
-    ppi nitroglycerin
-    antibiotic antibiotics ssri antihypertensive anticoagulation anticoagulant
-    """.split()
-)
-#: Over-the-counter drugs.
-OTC_DRUGS = frozenset(
-    """
-    acetaminophen tylenol ibuprofen advil motrin naproxen aleve loratadine claritin cetirizine
-    zyrtec fexofenadine allegra diphenhydramine benadryl guaifenesin mucinex pseudoephedrine
-    sudafed dextromethorphan robitussin docusate colace senna miralax loperamide imodium
-    famotidine pepcid tums lozenges melatonin bacitracin neosporin saline debrox
-    """.split()
-)
 _VERB = (
     r"start\w*|begin|began|initiat\w*|continu\w*|resum\w*|increas\w*|decreas\w*|reduc\w*|"
     r"titrat\w*|adjust\w*|chang\w*|switch\w*|stop\w*|discontinu\w*|d/c|hold\w*|taper\w*|"
@@ -250,11 +208,12 @@ _RISK_SECTIONS = ASSESSMENT_SECTIONS | {
 }
 
 
-def score_risk(note: Note) -> MdmElement:
+def score_risk(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
     """The risk element of a note: the highest-risk management option found sets it."""
+    lexicon = lexicon or load_lexicon()
     candidates: list[tuple[str, str, Unit, tuple[int, int]]] = []
     for unit in units(note, include=_RISK_SECTIONS):
-        candidates.extend(_candidates(note, unit))
+        candidates.extend(_candidates(note, unit, lexicon))
     # A drug continued after an "s/p" is current management: history does not rule it out.
     keep = asserted(note, [span for _, _, _, span in candidates], ignore=_NOT_CURRENT)
     findings: dict[tuple[str, str], MdmFinding] = {}
@@ -290,7 +249,9 @@ def level_of_risk(found: Iterable[MdmFinding]) -> MdmElement:
     return MdmElement(top.level, RISK_CATEGORIES[top.category][1], findings)
 
 
-def _candidates(note: Note, unit: Unit) -> list[tuple[str, str, Unit, tuple[int, int]]]:
+def _candidates(
+    note: Note, unit: Unit, lexicon: EmLexicon
+) -> list[tuple[str, str, Unit, tuple[int, int]]]:
     text = note.text
     start, end = unit.sentence.start, unit.sentence.end
     scope = text[unit.scope_start : unit.scope_end]
@@ -309,9 +270,9 @@ def _candidates(note: Note, unit: Unit) -> list[tuple[str, str, Unit, tuple[int,
     managed = _VERB_RE.search(sentence) is not None or _DOSE.search(sentence) is not None
     for word in _DRUG_WORD.finditer(text, start, end):
         name = word.group().lower()
-        if name in PRESCRIPTION_DRUGS and managed:
+        if name in lexicon.prescription_drugs and managed:
             out.append(("prescription_drug_management", name, unit, (word.start(), word.end())))
-        elif name in OTC_DRUGS:
+        elif name in lexicon.otc_drugs:
             out.append(("otc_drugs", name, unit, (word.start(), word.end())))
     for drug, monitoring in _INTENSIVE:
         if monitoring.search(scope):
