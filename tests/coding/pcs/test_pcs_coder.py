@@ -47,6 +47,8 @@ class TestCompleteCodes:
             ("Echocardiogram showed a normal ejection fraction.", "B246ZZZ"),
             ("Renal ultrasound showed hydronephrosis.", "BT43ZZZ"),
             ("Left ilioinguinal nerve block was performed.", "3E0T3BZ"),
+            ("Transesophageal echocardiography showed vegetations.", "B246ZZ4"),
+            ("She received intravenous chemotherapy with cisplatin.", "3E03305"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -122,6 +124,12 @@ class TestQueries:
         assert result.codes == ("10D0",)
         assert result.queries[0].axis == "Qualifier"
         assert {v for v, _ in result.queries[0].candidates} == {"0", "1", "2"}
+
+    def test_chemotherapy_without_route_is_a_query_not_a_code(self, coder: PcsCoder) -> None:
+        result = _code(coder, "She received chemotherapy with cisplatin.")
+        assert result.codes == ()
+        assert result.queries[0].axis == "Body System / Region"
+        assert result.queries[0].prefix == "3E0"
 
     def test_hemodialysis_without_duration(self, coder: PcsCoder) -> None:
         result = _code(coder, "She underwent hemodialysis.")
