@@ -67,7 +67,7 @@ def _shown(url: str) -> str:
 
 
 @contextmanager
-def _session(url: str) -> Iterator[Session]:
+def _session(url: str, *, read_only: bool = False) -> Iterator[Session]:
     from medcoder.store.db import make_engine, make_session_factory
 
     parsed = make_url(url)
@@ -79,7 +79,7 @@ def _session(url: str) -> Iterator[Session]:
     except (ArgumentError, ValueError, ImportError) as exc:
         fail(f"cannot open the database {_shown(url)}: {exc}")
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, read_only=read_only)() as session:
             yield session
     except SQLAlchemyError as exc:
         first = _first_line(exc)
@@ -125,7 +125,7 @@ def audit_verify(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     from medcoder.store.audit import verify
 
     url = _url(database_url)
-    with _session(url) as session:
+    with _session(url, read_only=True) as session:
         result = verify(session)
     problem = result.problem
     if as_json:
@@ -179,7 +179,7 @@ def audit_list(
     if outcome is not None and outcome not in OUTCOMES:
         fail(f"--outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     url = _url(database_url)
-    with _session(url) as session:
+    with _session(url, read_only=True) as session:
         events = list_events(
             session,
             org_id=org,

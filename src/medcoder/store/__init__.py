@@ -4,3 +4,5 @@ SQLite is the embedded default, PostgreSQL is selected by ``MEDCODER_DATABASE_UR
 :mod:`medcoder.store.db` for engines and migrations, :mod:`medcoder.store.models` for the
 tables, :mod:`medcoder.store.crypto` and :mod:`medcoder.store.audit`.
 """
+
+__all__: list[str] = []

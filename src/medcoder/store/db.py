@@ -48,6 +48,7 @@ __all__ = [
 DEFAULT_SQLITE_NAME = "medcoder.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "medcoder_read_only"
 
 # Stable constraint names, so that migrations can name what they create and drop on both
 # databases (SQLite batch mode needs names to alter constraints).
@@ -123,10 +124,14 @@ def database_url(environ: dict[str, str] | None = None) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; on SQLite: WAL, foreign keys on, busy timeout, ``BEGIN IMMEDIATE``.
 
+    Statement parameters are hidden from error messages and logs (``hide_parameters``).
+
     Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
     """
     from sqlalchemy import create_engine
 
+    # Row values never appear in error messages or logs (dates of service are PHI too).
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
@@ -155,14 +160,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only session (make_session_factory(read_only=True)) reads a WAL snapshot
+        # without taking the write lock, so a long audit verify does not block writers.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``; objects stay readable after commit (no expire on commit)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``; objects stay readable after commit (no expire on commit).
+
+    ``read_only``: for sessions that only read (reports, ``audit verify``). On SQLite their
+    transactions begin deferred and read a snapshot instead of taking the write lock.
+    """
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 def upgrade(url: str, revision: str = "head") -> None:
