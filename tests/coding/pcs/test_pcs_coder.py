@@ -49,6 +49,12 @@ class TestCompleteCodes:
             ("Left ilioinguinal nerve block was performed.", "3E0T3BZ"),
             ("Transesophageal echocardiography showed vegetations.", "B246ZZ4"),
             ("She received intravenous chemotherapy with cisplatin.", "3E03305"),
+            ("Right inguinal hernia repair, open.", "0YQ50ZZ"),
+            ("Placement of a right internal jugular central venous catheter.", "02HV33Z"),
+            ("PEG tube placement.", "0DH64UZ"),
+            ("Continuous venovenous hemodiafiltration was started.", "5A1D90Z"),
+            ("Total abdominal hysterectomy.", "0UT90ZZ"),
+            ("Thoracentesis, right.", "0W993ZZ"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -81,6 +87,26 @@ class TestCompleteCodes:
         assert [a.value for a in s.axes] == list("0DTJ4ZZ")
         assert s.axes[2].label == "Resection"
         assert s.axes[4].basis == "note"
+
+    def test_repair_with_mesh_is_supplement(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Right inguinal hernia repair with mesh, open.")
+        assert result.codes == ("0YU50JZ",)
+        assert result.suggestions[0].rationale.startswith("Supplement")
+
+    @pytest.mark.parametrize(
+        ("text", "code"),
+        [
+            ("He required mechanical ventilation for 5 days.", "5A1955Z"),
+            ("Mechanical ventilation for 48 hours.", "5A1945Z"),
+            ("Mechanical ventilation for 12 hours.", "5A1935Z"),
+        ],
+    )
+    def test_ventilation_hours_give_the_duration(
+        self, coder: PcsCoder, text: str, code: str
+    ) -> None:
+        result = _code(coder, text)
+        assert result.codes == (code,)
+        assert "duration" in result.suggestions[0].rationale
 
     def test_partial_removal_is_excision_not_resection(self, coder: PcsCoder) -> None:
         result = _code(coder, "Laparoscopic partial gastrectomy.")

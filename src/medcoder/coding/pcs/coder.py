@@ -252,7 +252,12 @@ def _partial_title(axes: tuple[PcsAxisChoice, ...]) -> str:
 def _rationale(axes: tuple[PcsAxisChoice, ...], why: str, code: str, outcome: BuildOutcome) -> str:
     parts = [why or f"{axes[2].axis} {axes[2].label or axes[2].value}"]
     for axis in axes[3:]:
-        source = f"'{axis.cue}'" if axis.basis == "note" and axis.cue else axis.basis
+        if axis.basis == "note" and axis.cue:
+            source = f"'{axis.cue}'"
+        elif axis.basis == "lexicon" and axis.cue:
+            source = f"lexicon ({axis.cue})"
+        else:
+            source = axis.basis
         parts.append(f"{axis.axis.lower()} {axis.label or '?'} ({axis.value}) from {source}")
     tail = f" -> {code}"
     if not outcome.complete:

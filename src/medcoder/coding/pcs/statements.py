@@ -141,7 +141,18 @@ class StatementFinder:
             why = action.why
             if operation == "T" and _any_before(tokens, m.first, _PARTIAL, 3):
                 operation, why = "B", "Excision: partial removal, a portion of the body part"
+            if operation == "Q" and any("Synthetic Substitute" in d.entry.labels for d in devices):
+                # A repair that puts in mesh is a Supplement, not a Repair.
+                operation = "U"
+                why = "Supplement: putting in a device (mesh) that reinforces the body part"
             fixed = {p: (v, action.id) for p, v in action.extra}
+            if action.id == "ventilation":
+                hours = _hours(tokens)
+                if hours is not None:
+                    fixed[5] = (
+                        "3" if hours < 24 else "4" if hours <= 96 else "5",
+                        f"{hours} hours",
+                    )
             if action.approach:
                 fixed[5] = (action.approach, action.id)
             if action.device:
@@ -227,6 +238,17 @@ def _coordinated(
             chain.append(a)
             edge = a
     return [a for a in chain[1:] if a.entry.labels != first.entry.labels]
+
+
+_HOURS = {"hour": 1, "hours": 1, "hr": 1, "hrs": 1, "h": 1, "day": 24, "days": 24}
+
+
+def _hours(tokens: Sequence[Token]) -> int | None:
+    """The duration written as "<n> hours" or "<n> days" in the sentence, in hours."""
+    for number, unit in zip(tokens, tokens[1:], strict=False):
+        if number.norm.isdigit() and unit.norm in _HOURS:
+            return int(number.norm) * _HOURS[unit.norm]
+    return None
 
 
 def _norm_at(tokens: Sequence[Token], i: int) -> str:
