@@ -22,7 +22,6 @@ high            2 of the 3 categories above
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
@@ -37,14 +36,6 @@ from medcoder.coding.em.spans import (
 from medcoder.notes.model import Note, SectionKind
 
 __all__ = ["level_of_data", "score_data"]
-
-
-@lru_cache(maxsize=4)
-def _test_pattern(lexicon: EmLexicon) -> re.Pattern[str]:
-    return re.compile(
-        "|".join(f"(?P<t{i}>\\b(?:{test.pattern})\\b)" for i, test in enumerate(lexicon.tests)),
-        re.IGNORECASE,
-    )
 
 
 _REVIEW = re.compile(r"\breview\w*|\bresults?\b|\bshow\w*|\breveal\w*", re.IGNORECASE)
@@ -95,7 +86,7 @@ _NOT_DATA = HISTORY_SECTIONS | {SectionKind.VITAL_SIGNS}
 def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
     """The data element of a note."""
     lexicon = lexicon or load_lexicon()
-    test_pattern = _test_pattern(lexicon)
+    test_pattern = lexicon.test_regex
     tests: dict[str, MdmFinding] = {}
     sources: dict[str, MdmFinding] = {}
     historian: MdmFinding | None = None

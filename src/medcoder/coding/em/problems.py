@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
@@ -99,15 +98,6 @@ _THREAT = re.compile(
 )
 
 
-@lru_cache(maxsize=4)
-def _condition_pattern(lexicon: EmLexicon) -> re.Pattern[str]:
-    alternatives = "|".join(
-        f"(?P<c{index}>\\b(?:{condition.pattern})\\b)"
-        for index, condition in enumerate(lexicon.conditions)
-    )
-    return re.compile(alternatives, re.IGNORECASE)
-
-
 def classify_problem(kind: str, context: str) -> str:
     """The problem category of a condition of ``kind`` given the words around it.
 
@@ -158,7 +148,7 @@ def score_problems(
 
 
 def _findings(note: Note, found: Iterable[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
-    pattern = _condition_pattern(lexicon)
+    pattern = lexicon.condition_regex
     candidates: list[tuple[Unit, re.Match[str], str, str]] = []
     for unit in found:
         for match in matches(note, unit, pattern):
