@@ -180,17 +180,20 @@ class TestSample835:
             ),
             outcome,
         )
-        for n, outcome in enumerate(("paid", "partly_paid", "denied"))
+        for n, outcome in enumerate(("paid", "partly_paid", "denied", "reversed"))
     ]
 
     def test_reads_back_balanced(self) -> None:
         (remittance,) = read_835(write_sample_835(self.CLAIMS))
         assert remittance.warnings == ()
-        paid, partly, denied = remittance.claims
+        paid, partly, denied, reversal = remittance.claims
         assert paid.paid == Decimal("120.26")  # 80% of 133.33 (106.66) + 80% of 17.00 (13.60)
         assert partly.patient_responsibility == Decimal("24.05")
+        assert [a.reason for a in partly.all_adjustments() if a.group == "PR"] == ["1", "2"]
         assert denied.status == "4" and denied.lines[0].remarks == ("M51",)
-        assert remittance.total_paid == paid.paid + partly.paid
+        assert reversal.is_reversal and reversal.paid == -paid.paid
+        assert reversal.lines[0].adjustments[0].amount == Decimal("-26.67")
+        assert remittance.total_paid == partly.paid
 
     def test_valid_for_pyx12(self, tmp_path: Path) -> None:
         path = tmp_path / "sample.835"

@@ -1,8 +1,10 @@
 """Write a made-up 835 that pays, partly pays or denies given claims (benchmarks, demos, tests).
 
 The payer allows 80% of each line's charge (CO-45 writes the rest down); a partly paid claim
-leaves 20% of the allowed amount to the patient as coinsurance (PR-2); a denied claim is
-CO-16 with remark M51. The file is balanced (BPR02 = the sum of CLP04) and valid for pyx12.
+leaves 20% of the allowed amount to the patient (deductible PR-1 on the first line,
+coinsurance PR-2 on the others); a denied claim is CO-16 with remark M51; a reversed claim
+(status 22) negates the paid one. The file is balanced (BPR02 = the sum of CLP04) and valid
+for pyx12.
 
 Example:
     >>> line = SampleLine("99213", Decimal("150"), "PCN1-1")
@@ -20,7 +22,7 @@ from typing import Literal
 __all__ = ["SampleClaim", "SampleLine", "write_sample_835"]
 
 _CENT = Decimal("0.01")
-Outcome = Literal["paid", "partly_paid", "denied"]
+Outcome = Literal["paid", "partly_paid", "denied", "reversed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,35 +49,44 @@ def _money(value: Decimal) -> str:
 
 
 def _claim(claim: SampleClaim, day: str) -> tuple[list[str], Decimal]:
+    reversed_ = claim.outcome == "reversed"
+    sign = Decimal(-1) if reversed_ else Decimal(1)
     charge = sum((line.charge for line in claim.lines), Decimal("0"))
     body: list[str] = []
     paid_total = responsibility_total = Decimal("0")
-    for line in claim.lines:
+    for number, line in enumerate(claim.lines):
         procedure = ":".join(("HC", line.code, *line.modifiers))
         allowed = (line.charge * Decimal("0.8")).quantize(_CENT, ROUND_HALF_UP)
         if claim.outcome == "denied":
-            paid, adjustments = Decimal("0"), [f"CAS*CO*16*{_money(line.charge)}"]
+            paid, adjustments = Decimal("0"), [("CO", "16", line.charge)]
         elif claim.outcome == "partly_paid":
             paid = (allowed * Decimal("0.8")).quantize(_CENT, ROUND_HALF_UP)
             responsibility_total += allowed - paid
-            adjustments = [
-                f"CAS*CO*45*{_money(line.charge - allowed)}",
-                f"CAS*PR*2*{_money(allowed - paid)}",
-            ]
+            share = "1" if number == 0 else "2"  # deductible on the first line, then coinsurance
+            adjustments = [("CO", "45", line.charge - allowed), ("PR", share, allowed - paid)]
         else:
-            paid, adjustments = allowed, [f"CAS*CO*45*{_money(line.charge - allowed)}"]
+            paid, adjustments = allowed, [("CO", "45", line.charge - allowed)]
         paid_total += paid
-        body += [f"SVC*{procedure}*{_money(line.charge)}*{_money(paid)}**1", f"DTM*472*{day}",
-                 *adjustments, f"REF*6R*{line.control_number}"]  # fmt: skip
+        body += [
+            f"SVC*{procedure}*{_money(sign * line.charge)}*{_money(sign * paid)}**"
+            + ("-1" if reversed_ else "1"),
+            f"DTM*472*{day}",
+            *(
+                f"CAS*{group}*{reason}*{_money(sign * value)}"
+                for group, reason, value in adjustments
+            ),
+            f"REF*6R*{line.control_number}",
+        ]
         if claim.outcome == "denied":
             body.append("LQ*HE*M51")
-    status = "4" if claim.outcome == "denied" else "1"
+    status = {"denied": "4", "reversed": "22"}.get(claim.outcome, "1")
     head = [
-        f"CLP*{claim.patient_control_number}*{status}*{_money(charge)}*{_money(paid_total)}*"
-        f"{_money(responsibility_total)}*12*ICN{claim.patient_control_number}*11*1",
+        f"CLP*{claim.patient_control_number}*{status}*{_money(sign * charge)}*"
+        f"{_money(sign * paid_total)}*{_money(sign * responsibility_total)}*12*"
+        f"ICN{claim.patient_control_number}*11*1",
         "NM1*QC*1*SAMPLE*PATIENT****MI*MEMBER01",
     ]
-    return head + body, paid_total
+    return head + body, sign * paid_total
 
 
 def write_sample_835(
