@@ -1,4 +1,4 @@
-"""`medcoder code NOTE` and `medcoder code-batch DIR`: diagnosis coding from the shell."""
+"""`medcoder code NOTE` and `medcoder code-batch DIR`: diagnosis and procedure coding."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from medcoder.cli._output import console, err_console, print_json, to_jsonable
 from medcoder.cli.check import edit_result_json, render_findings
 from medcoder.codesets import KnowledgeBase
 from medcoder.coding.diagnosis import CodingConfig, DiagnosisCoder
+from medcoder.coding.procedures import ProcedureCoder, ProcedureResult, procedures_to_dict
 from medcoder.coding.result import CodingResult
 from medcoder.edits.encounter import Encounter, Sex
 from medcoder.edits.encounter import Patient as EncounterPatient
 from medcoder.edits.engine import EditConfig, Editor, EditResult
 from medcoder.edits.export import encounter_from_coding, encounter_to_json, patient_from_note
 from medcoder.errors import MedcoderError
-from medcoder.notes import Document, read_document
+from medcoder.notes import Document, parse_note, read_document
 
 __all__ = ["register"]
 
@@ -98,13 +99,14 @@ def code(
     with open_kb() as kb:
         try:
             result = DiagnosisCoder(kb, CodingConfig(min_score=min_score)).code(document)
-            exported, edits = _edit(kb, result, patient)
+            procedures = ProcedureCoder(kb).code(parse_note(document), result)
+            exported, edits = _edit(kb, result, patient, procedures)
         except MedcoderError as exc:
             fail(str(exc))
     if encounter is not None:
         encounter.write_text(encounter_to_json(exported), encoding="utf-8")
     if as_json:
-        payload = to_jsonable(result)
+        payload = _with_procedures(to_jsonable(result), procedures)
         payload["edits"] = edit_result_json(edits)
         print_json(payload)
         return
@@ -124,8 +126,9 @@ def code(
     console.print(table)
     for q in result.queries:
         console.print(f"[yellow]query[/yellow] {q.topic}: {q.message}")
-    for w in result.warnings:
-        console.print(f"[magenta]warning[/magenta] {w}")
+    _print_procedures(procedures)
+    for w in (*result.warnings, *procedures.warnings):
+        console.print(f"[magenta]warning[/magenta] {escape(w)}")
     if patient is None:
         console.print(
             "[dim]age and sex edits skipped: the note does not give the patient's age[/dim]"
@@ -135,14 +138,62 @@ def code(
         console.print(f"encounter written to {escape(str(encounter))}")
 
 
+def _with_procedures(payload: dict[str, Any], procedures: ProcedureResult) -> dict[str, Any]:
+    """The JSON of a coded note with ``em``, ``services``, ``pcs`` and every warning."""
+    extra = procedures_to_dict(procedures)
+    warnings = [*payload.get("warnings", []), *extra.pop("warnings")]
+    return {**payload, **extra, "warnings": warnings}
+
+
+def _print_procedures(procedures: ProcedureResult) -> None:
+    em = procedures.em
+    if em is not None:
+        console.print(
+            f"[bold]E/M {em.code}[/bold] ({em.basis.value}, {em.visit_type.value}): "
+            f"{escape(em.rationale)}"
+        )
+        mdm = Table(title=f"MDM {em.mdm.level.value}")
+        for col in ("element", "level", "why", "evidence"):
+            mdm.add_column(col, overflow="fold")
+        for name, element in (("problems", em.mdm.problems), ("data", em.mdm.data),
+                              ("risk", em.mdm.risk)):  # fmt: skip
+            mdm.add_row(name, element.level.value, escape(element.summary),
+                        escape("; ".join(f"“{e.text}”" for e in element.evidence[:2])))  # fmt: skip
+        console.print(mdm)
+    if not procedures.lines and procedures.pcs is None:
+        return
+    table = Table(title="Procedures and services")
+    for col in ("code", "system", "mod", "units", "dx", "description", "evidence", "why"):
+        table.add_column(col, overflow="fold")
+    for line in procedures.lines:
+        table.add_row(
+            Text(line.code, style="bold green"), line.system.value, " ".join(line.modifiers),
+            str(line.units), ",".join(map(str, line.diagnosis_pointers)),
+            escape(line.description), escape("; ".join(f"“{e.text}”" for e in line.evidence[:2])),
+            escape(line.rationale),
+        )  # fmt: skip
+    for pcs in procedures.pcs.suggestions if procedures.pcs else ():
+        table.add_row(
+            Text(pcs.code, style="bold green" if pcs.assigned else "dim"), "PCS", "", "", "",
+            escape(pcs.description), escape("; ".join(f"“{e.text}”" for e in pcs.evidence[:2])),
+            escape(pcs.rationale),
+        )  # fmt: skip
+    console.print(table)
+    for added in procedures.added_diagnoses:
+        console.print(f"[green]added[/green] {added.code} {escape(added.title)}: {added.rationale}")
+
+
 def _edit(
-    kb: KnowledgeBase, result: CodingResult, patient: EncounterPatient | None
+    kb: KnowledgeBase,
+    result: CodingResult,
+    patient: EncounterPatient | None,
+    procedures: ProcedureResult | None = None,
 ) -> tuple[Encounter, EditResult]:
     """The edits on the assigned codes. Without the patient's age the age/sex (MCE) edits
     cannot run: they (and the age-specific procedure edits) are turned off."""
     config = EditConfig() if patient else EditConfig(disabled=frozenset({"mce.", "procedure."}))
     who = patient or EncounterPatient(age=0, sex=Sex.UNKNOWN)
-    exported = encounter_from_coding(result, patient=who)
+    exported = encounter_from_coding(result, patient=who, procedure_result=procedures)
     return exported, Editor(kb, config).edit(exported)
 
 
@@ -153,16 +204,19 @@ class _Job:
     setting: str | None
     dos: str | None
     min_score: float
+    procedures: bool = False
 
 
 _worker_coder: DiagnosisCoder | None = None
 _worker_kb: KnowledgeBase | None = None
+_worker_procedures: ProcedureCoder | None = None
 
 
 def _init_worker() -> None:
-    global _worker_coder, _worker_kb
+    global _worker_coder, _worker_kb, _worker_procedures
     _worker_kb = KnowledgeBase.open()
     _worker_coder = DiagnosisCoder(_worker_kb)
+    _worker_procedures = ProcedureCoder(_worker_kb)
 
 
 def _code_one(job: _Job) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -171,16 +225,29 @@ def _code_one(job: _Job) -> tuple[str, dict[str, Any] | None, str | None]:
     try:
         document = _read(path, job.setting, job.dos)
         result = _worker_coder.code(document)
+        procedures = None
+        if job.procedures and _worker_procedures is not None:
+            procedures = _worker_procedures.code(parse_note(document), result)
     except MedcoderError as exc:
         return path.stem, None, str(exc)
     rows = [d for d in result.diagnoses if d.score >= job.min_score]
     payload = to_jsonable(result)
     payload["diagnoses"] = [to_jsonable(d) for d in rows]
+    if procedures is not None:
+        payload = _with_procedures(payload, procedures)
     return path.stem, payload, None
 
 
+def _procedure_rows(payload: dict[str, Any]) -> list[tuple[str, float, str]]:
+    """(code, score, system) of the service lines and PCS codes of a batch payload."""
+    rows = [(s["code"], s["score"], s["system"]) for s in payload.get("services", [])]
+    pcs = payload.get("pcs") or {}
+    rows.extend((c["code"], c["score"], c["system"]) for c in pcs.get("codes", []))
+    return rows
+
+
 def _run(jobs: list[_Job], workers: int) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
-    global _worker_coder, _worker_kb
+    global _worker_coder, _worker_kb, _worker_procedures
     if workers <= 1:
         _init_worker()
         try:
@@ -189,7 +256,7 @@ def _run(jobs: list[_Job], workers: int) -> Iterator[tuple[str, dict[str, Any] |
         finally:
             if _worker_kb is not None:
                 _worker_kb.close()
-            _worker_kb = _worker_coder = None
+            _worker_kb = _worker_coder = _worker_procedures = None
         return
     ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ctx.Pool(workers, initializer=_init_worker) as pool:
@@ -208,6 +275,16 @@ def code_batch(
     ] = None,
     setting: SettingOpt = None,
     dos: DosOpt = None,
+    procedures: Annotated[
+        bool,
+        typer.Option(
+            "--procedures/--no-procedures",
+            help="Also code procedures (E/M, CPT/HCPCS services, inpatient ICD-10-PCS): TSV "
+            "rows then get a 4th column, the system (ICD10CM, CPT, HCPCS, PCS); JSONL lines "
+            "get em, services and pcs. Off by default: CodiEsp-D scoring reads every row "
+            "as a diagnosis.",
+        ),
+    ] = False,
 ) -> None:
     """Code every note in DIR; rows of a document in descending score (>= 0.5 = assigned)."""
     if not directory.is_dir():
@@ -222,7 +299,7 @@ def code_batch(
     # Build (or reuse) the knowledge base once, before any worker starts.
     with open_kb():
         pass
-    batch = [_Job(str(f), setting, dos, min_score) for f in files]
+    batch = [_Job(str(f), setting, dos, min_score, procedures) for f in files]
     failures: list[tuple[str, str]] = []
     coded = 0
     jsonl_file = jsonl.open("w", encoding="utf-8") if jsonl else None
@@ -247,7 +324,10 @@ def code_batch(
                 coded += 1
                 rows = sorted(payload["diagnoses"], key=lambda d: -d["score"])
                 for d in rows:
-                    out.write(f"{doc_id}\t{d['code']}\t{d['score']:.4f}\n")
+                    system = "\tICD10CM" if procedures else ""
+                    out.write(f"{doc_id}\t{d['code']}\t{d['score']:.4f}{system}\n")
+                for code_, score, system_name in _procedure_rows(payload):
+                    out.write(f"{doc_id}\t{code_}\t{score:.4f}\t{system_name}\n")
                 if jsonl_file:
                     jsonl_file.write(json.dumps({"doc_id": doc_id, **payload}) + "\n")
     finally:

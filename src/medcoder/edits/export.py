@@ -16,7 +16,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from medcoder.coding.procedures import ProcedureResult
 from medcoder.coding.result import CodingResult
+from medcoder.coding.services import CodedService
 from medcoder.edits.encounter import (
     Diagnosis,
     Encounter,
@@ -56,6 +58,7 @@ def encounter_from_coding(
     date_of_service: dt.date | None = None,
     place_of_service: str | None = None,
     payer: str | None = None,
+    procedure_result: ProcedureResult | None = None,
 ) -> Encounter:
     """The coded encounter for ``result``: its assigned diagnoses, first-listed first.
 
@@ -72,11 +75,23 @@ def encounter_from_coding(
         date_of_service: overrides the result's date.
         place_of_service: CMS POS code.
         payer: payer id for payer-specific rules.
+        procedure_result: what :class:`~medcoder.coding.procedures.ProcedureCoder` found:
+            its lines (E/M and services, with modifiers, units and pointers) fill ``lines``
+            of an outpatient encounter, its assigned complete ICD-10-PCS codes fill
+            ``procedures`` of an inpatient one (explicit ``lines`` / ``procedures`` win), and
+            the diagnoses it added (Z23) follow the assigned ones.
 
     Raises:
         InputError: a value the encounter format rejects (field path in the message).
     """
     chosen = EncounterSetting(setting) if setting else _setting(result.setting)
+    diagnoses = [Diagnosis(code=d.code) for d in result.assigned]
+    if procedure_result is not None:
+        diagnoses.extend(Diagnosis(code=d.code) for d in procedure_result.added_diagnoses)
+        if not lines and chosen is not EncounterSetting.INPATIENT:
+            lines = [_service_line(line) for line in procedure_result.lines]
+        if not procedures and procedure_result.pcs is not None:
+            procedures = [s.code for s in procedure_result.pcs.assigned if s.complete]
     data: dict[str, Any] = {
         "id": encounter_id if encounter_id is not None else result.source,
         "date_of_service": date_of_service or result.date_of_service,
@@ -84,7 +99,7 @@ def encounter_from_coding(
         "place_of_service": place_of_service,
         "payer": payer,
         "patient": patient,
-        "diagnoses": [Diagnosis(code=d.code) for d in result.assigned],
+        "diagnoses": diagnoses,
         "procedures": list(procedures),
         "lines": list(lines),
     }
@@ -94,6 +109,15 @@ def encounter_from_coding(
 def encounter_to_json(encounter: Encounter) -> str:
     """The encounter as the JSON ``medcoder check`` reads (unset optional fields left out)."""
     return encounter.model_dump_json(indent=2, exclude_none=True) + "\n"
+
+
+def _service_line(line: CodedService) -> ServiceLine:
+    return ServiceLine(
+        code=line.code,
+        modifiers=list(line.modifiers[:4]),
+        units=min(line.units, 9999),
+        diagnosis_pointers=list(line.diagnosis_pointers[:4]),
+    )
 
 
 def _setting(value: str) -> EncounterSetting:
