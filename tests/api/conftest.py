@@ -10,14 +10,22 @@ from api_world import TestClient, World, make_world
 from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.api import Settings, create_app
+from medcoder.codesets import KnowledgeBase
 from medcoder.store.db import make_engine, make_session_factory
+from medcoder.worker.document_coding import EngineCoder
+
+
+def diagnosis_coder(kb: KnowledgeBase) -> EngineCoder:
+    """The engine without procedure coding: these tests check diagnoses, and procedure
+    coding (tested by its owners) must not make them depend on its progress."""
+    return EngineCoder(kb, procedures=lambda document, result: ())
 
 
 @pytest.fixture(scope="session")
 def api(db_url: str) -> Iterator[TestClient]:
     """A client on an app over the shared test database, with the in-process coding worker."""
     settings = Settings(database_url=db_url, upgrade_database=False, inline_coding=True)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, coder=diagnosis_coder)) as client:
         yield client
 
 

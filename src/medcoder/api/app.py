@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 
 import medcoder
-from medcoder.api.coding_jobs import InlineWorker
+from medcoder.api.coding_jobs import CoderFactory, InlineWorker
 from medcoder.api.problems import install_problem_handlers
 from medcoder.api.resources import Resources
 from medcoder.api.routes import audit_events, auth, codes, documents, encounters, patients
@@ -33,11 +33,12 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, coder: CoderFactory | None = None) -> FastAPI:
     """The API app for ``settings`` (default: :meth:`Settings.from_env`).
 
     Runs the database migrations first (unless ``upgrade_database`` is off). With
-    ``inline_coding`` a queue worker runs in a thread while the app is up.
+    ``inline_coding`` a queue worker runs in a thread while the app is up, coding with
+    ``coder(kb)`` (default: the full engine, as ``medcoder worker`` does).
     """
     settings = settings or Settings.from_env()
     url = settings.database_url or database_url()
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.inline_coding:
-            resources.worker = InlineWorker(resources.session_factory, resources.kb)
+            resources.worker = InlineWorker(resources.session_factory, resources.kb, coder=coder)
             resources.worker.start()
         try:
             yield

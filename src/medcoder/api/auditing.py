@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from medcoder.api.deps import Principal, client_ip, get_resources
+from medcoder.api.deps import Principal, client_ip
 from medcoder.store import audit as store_audit
 from medcoder.store.audit import DetailValue
 
@@ -46,12 +46,13 @@ def audit(
     )
 
 
-def audit_denied(request: Request, who: Principal | None, action: str, resource: str) -> None:
-    """Record a refused access in its own transaction (the request's one is rolled back)."""
-    factory = get_resources(request).session_factory
+def audit_denied(
+    session: Session, request: Request, who: Principal | None, action: str, resource: str
+) -> None:
+    """Record a refused access in a transaction of its own (call it after a rollback)."""
     try:
-        with factory() as session:
-            audit(session, request, who, action, resource, outcome="denied")
-            session.commit()
+        audit(session, request, who, action, resource, outcome="denied")
+        session.commit()
     except Exception:  # an audit write must not turn a 404 into a 500
+        session.rollback()
         log.exception("could not record a denied access")

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from medcoder.codesets import KnowledgeBase
 from medcoder.store.models import Document
 
-__all__ = ["FINISHED", "InlineWorker", "enqueue_coding", "wait_for_document"]
+if TYPE_CHECKING:
+    from medcoder.worker.document_coding import DocumentCoder
+
+#: Builds the coding engine of the inline worker from the knowledge base (default:
+#: :class:`medcoder.worker.document_coding.EngineCoder`).
+CoderFactory = Callable[[KnowledgeBase], "DocumentCoder"]
+
+__all__ = ["FINISHED", "CoderFactory", "InlineWorker", "enqueue_coding", "wait_for_document"]
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +67,15 @@ class InlineWorker:
         factory: sessionmaker[Session],
         kb: Callable[[], KnowledgeBase],
         *,
+        coder: CoderFactory | None = None,
         poll_seconds: float = 2.0,
     ) -> None:
         from medcoder.worker.code_document import CODE_DOCUMENT, CodeDocumentHandler
         from medcoder.worker.document_coding import EngineCoder
         from medcoder.worker.runner import Worker
 
-        handler = CodeDocumentHandler(lambda: EngineCoder(kb()))
+        make = coder or EngineCoder
+        handler = CodeDocumentHandler(lambda: make(kb()))
         self._worker = Worker(factory, {CODE_DOCUMENT: handler})
         self._poll = poll_seconds
         self._stop = threading.Event()

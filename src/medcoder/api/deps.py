@@ -160,14 +160,18 @@ def _from_cookie(request: Request, session: Session, cookie: str) -> Principal:
 def current_principal(request: Request, session: SessionDep) -> Principal:
     """The caller, from a bearer token or else the session cookie (401 when neither works)."""
     header = request.headers.get("authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
     if header:
         if not header.lower().startswith(_BEARER) or not header[len(_BEARER) :].strip():
             raise _unauthorized("Authorization header must be 'Bearer <token>'")
-        return _from_token(session, header[len(_BEARER) :].strip())
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return _from_cookie(request, session, cookie)
-    raise _unauthorized("authentication required: log in or send a bearer token")
+        who = _from_token(session, header[len(_BEARER) :].strip())
+    elif cookie:
+        who = _from_cookie(request, session, cookie)
+    else:
+        raise _unauthorized("authentication required: log in or send a bearer token")
+    # End the lookup's transaction: on SQLite every transaction holds the write lock.
+    session.commit()
+    return who
 
 
 def require_roles(*roles: Role | str) -> Callable[..., Principal]:

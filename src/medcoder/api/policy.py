@@ -34,7 +34,7 @@ PHI_READ = (*STAFF, Role.PATIENT)
 PHI_WRITE = (Role.ADMIN, Role.CODER, Role.PROVIDER)
 #: Who may accept, change or reject suggested codes.
 CODE_REVIEW = (Role.ADMIN, Role.CODER)
-#: Who may read the audit trail.
-AUDIT = (Role.ADMIN, Role.AUDITOR)
+#: Who may read the audit trail (not admins: those who administer are among the audited).
+AUDIT = (Role.AUDITOR,)
 #: Who may create API tokens (for themselves).
 TOKEN_ISSUE = (Role.ADMIN, Role.CODER, Role.BILLER, Role.AUDITOR, Role.PROVIDER)

@@ -52,8 +52,12 @@ def page_params(
     return PageParams(limit=limit, offset=offset)
 
 
-def _not_found(request: Request, who: Principal, kind: str, resource_id: str) -> ProblemError:
-    audit_denied(request, who, f"{kind}.read", f"{kind}/{resource_id}")
+def _not_found(
+    session: Session, request: Request, who: Principal, kind: str, resource_id: str
+) -> ProblemError:
+    # End the request's transaction first: on SQLite it holds the write lock.
+    session.rollback()
+    audit_denied(session, request, who, f"{kind}.read", f"{kind}/{resource_id}")
     return ProblemError(404, f"no {kind} {resource_id}")
 
 
@@ -65,7 +69,7 @@ def load_patient(session: Session, request: Request, who: Principal, patient_id:
     """The patient, if the caller's organization holds it and (for a patient) it is theirs."""
     patient = session.get(Patient, patient_id)
     if patient is None or patient.org_id != who.org_id or not _patient_may_see(who, patient.id):
-        raise _not_found(request, who, "patient", patient_id)
+        raise _not_found(session, request, who, "patient", patient_id)
     return patient
 
 
@@ -79,7 +83,7 @@ def load_encounter(
         or encounter.org_id != who.org_id
         or not _patient_may_see(who, encounter.patient_id)
     ):
-        raise _not_found(request, who, "encounter", encounter_id)
+        raise _not_found(session, request, who, "encounter", encounter_id)
     return encounter
 
 
@@ -95,7 +99,7 @@ def load_document(
         or document.org_id != who.org_id
         or not _patient_may_see(who, encounter.patient_id)
     ):
-        raise _not_found(request, who, "document", document_id)
+        raise _not_found(session, request, who, "document", document_id)
     return document, encounter
 
 
