@@ -159,6 +159,27 @@ class TestCodeDocument:
             assert (job.status, job.attempts) == ("dead", 1)
             assert job.last_error == (f"PermanentJobError: document {'0' * 32} does not exist")
 
+    def test_an_empty_note_is_dead_at_once_and_its_document_failed(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        _, (doc_id,) = make_documents(factory, 1)
+        with factory() as session, session.begin():
+            document = session.get(Document, doc_id)
+            assert document is not None
+            document.text = "   "
+            enqueue_code_batch(session, documents=[document])
+        coder = FakeCoder()
+        worker = Worker(factory, {CODE_DOCUMENT: CodeDocumentHandler(lambda: coder)}, FAST)
+        assert worker.run_until_idle().dead == 1
+        assert coder.calls == 0
+        with factory() as session:
+            job = session.scalars(select(Job)).one()
+            assert (job.status, job.attempts) == ("dead", 1)
+            assert (job.last_error or "").startswith(f"PermanentJobError: document {doc_id}: ")
+            document = session.get(Document, doc_id)
+            assert document is not None and document.status == "failed"
+            assert session.scalar(select(func.count()).select_from(CodingRun)) == 0
+
     def test_a_stale_attempt_commits_nothing(self, factory: sessionmaker[Session]) -> None:
         """A worker that hung past its lease finishes after another attempt took over: only
         one CodingRun is kept, the stale worker's results are rolled back."""

@@ -16,7 +16,10 @@ import threading
 from dataclasses import dataclass
 from types import FrameType
 
+from sqlalchemy import make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from medcoder.store.db import make_engine, make_session_factory
 from medcoder.worker.code_document import CODE_DOCUMENT, CodeDocumentHandler
@@ -63,9 +66,24 @@ def _install_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
+def _worker_engine(url: str) -> Engine:
+    """The store's engine; on SQLite with a small pool of open connections.
+
+    The store's default for SQLite opens a connection per checkout; closing the last one
+    checkpoints the WAL, which made a worker (four short transactions per job) 2.5 times
+    slower. A pool hands each connection to one thread at a time (the heartbeat thread gets
+    its own), so no connection is ever shared mid-transaction.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return make_engine(url)
+    return make_engine(
+        url, poolclass=QueuePool, pool_size=2, connect_args={"check_same_thread": False}
+    )
+
+
 def run_worker(options: ServeOptions, stop: threading.Event) -> WorkerStats:
     """One worker in this process, until ``stop`` (or until idle with ``once``)."""
-    engine = make_engine(options.url)
+    engine = _worker_engine(options.url)
     try:
         factory: sessionmaker[Session] = make_session_factory(engine)
         worker = Worker(factory, default_handlers(), options.config)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -142,21 +143,40 @@ class Worker:
         self.stats = WorkerStats()
         self._current: ClaimedJob | None = None
         self._lock = threading.Lock()
+        self._last_recovery = -math.inf
 
     # -- one job ---------------------------------------------------------------------------
     def step(self) -> bool:
-        """Recover expired leases, then claim and run one due job; False if none was due."""
-        self.stats.recovered += recover_expired(self._factory, policy=self.config.retry)
-        jobs = claim(
+        """Claim and run one due job; False if none was due.
+
+        Expired leases are recovered first when the last recovery is older than half a lease
+        (so a busy worker still rescues a dead worker's jobs), and whenever nothing is due.
+        """
+        now = time.monotonic()
+        if now - self._last_recovery >= self.config.lease.total_seconds() / 2:
+            self._recover(now)
+        jobs = self._claim()
+        if not jobs and self._last_recovery != now:
+            if self._recover(time.monotonic()):
+                jobs = self._claim()
+        if not jobs:
+            return False
+        self.process(jobs[0])
+        return True
+
+    def _recover(self, now: float) -> int:
+        self._last_recovery = now
+        recovered = recover_expired(self._factory, policy=self.config.retry)
+        self.stats.recovered += recovered
+        return recovered
+
+    def _claim(self) -> list[ClaimedJob]:
+        return claim(
             self._factory,
             worker_id=self.worker_id,
             lease=self.config.lease,
             kinds=tuple(self._handlers),
         )
-        if not jobs:
-            return False
-        self.process(jobs[0])
-        return True
 
     def process(self, job: ClaimedJob) -> JobStatus | None:
         """Run one claimed job to its next state (None: lease lost, result dropped)."""
