@@ -49,9 +49,9 @@ _HISTORIAN = re.compile(
     r"\bindependent historian\b|\bhistory\s+(?:was\s+|is\s+)?(?:obtained|provided|given|taken)\s+"
     r"(?:from|by)\s+(?:the\s+)?(?:patient'?s\s+|his\s+|her\s+)?(?P<who>mother|father|parents?|"
     r"caregivers?|wife|husband|spouse|daughter|son|family|guardian|EMS|paramedics|staff)\b|"
-    r"\b(?:mother|father|parents?|caregiver|wife|husband|daughter|son|guardian|EMS)\s+"
-    r"(?:provides|provided|gives|gave|gives|contributes|contributed)\s+(?:the\s+|additional\s+)?"
-    r"history\b",
+    r"\b(?P<who2>mother|father|parents?|caregiver|wife|husband|daughter|son|guardian|EMS)\b"
+    r"[^.;]{0,25}?\b(?:provides|provided|gives|gave|contributes|contributed)\s+"
+    r"(?:the\s+|additional\s+|most of the\s+)?history\b",
     re.IGNORECASE,
 )
 _INTERPRETATION = re.compile(
@@ -96,7 +96,7 @@ def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
     for unit in units(note, exclude=_NOT_DATA - {SectionKind.SOCIAL_HISTORY}):
         evidence = evidence_of(note, unit)
         if historian is None and (match := _search(note, unit, _HISTORIAN)):
-            who = match.group("who") or "independent historian"
+            who = match.group("who") or match.group("who2") or "independent historian"
             historian = MdmFinding("independent_historian", who.lower(), MdmLevel.LOW, evidence)
         if unit.section.kind in _NOT_DATA:
             continue

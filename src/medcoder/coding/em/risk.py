@@ -160,7 +160,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"financial (?:barriers?|constraints|hardship)|uninsured|no (?:health )?insurance|"
             r"lack of insurance|homeless\w*|housing insecurity|unstable housing|"
             r"food insecurity|lack of transportation|no transportation|"
-            r"transportation barriers?|social determinants)\b",
+            r"transportation barriers?|social determinants|(?:because of|due to) (?:the )?cost|"
+            r"cost (?:concerns?|barriers?)|prescription assistance)\b",
             re.IGNORECASE,
         ),
     ),

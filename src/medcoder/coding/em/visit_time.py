@@ -26,6 +26,10 @@ _SPENT = (
     re.compile(rf"\bspent\s+(?:a\s+)?{_AMOUNT}", re.IGNORECASE),
     re.compile(rf"{_AMOUNT}\s+(?:were\s+|was\s+)?spent\b", re.IGNORECASE),
     re.compile(rf"\btime spent\b[^.\d]{{0,40}}?{_AMOUNT}", re.IGNORECASE),
+    re.compile(
+        rf"\b(?:discharge|visit|encounter)\b[^.\d]{{0,40}}?\b(?:took|lasted|required)\s+{_AMOUNT}",
+        re.IGNORECASE,
+    ),
 )
 _NOT_EM_TIME = re.compile(
     r"\bcritical care\b|\bprocedure time\b|\bsedation time\b|\btime out\b", re.IGNORECASE
