@@ -1,11 +1,208 @@
-"""Placeholder while this command group is being built; replaced by its owner."""
+"""`medcoder claim x12|fhir|build`: coded encounters become 837 files and FHIR Claims.
+
+Without a database: ``medcoder claim x12 --from CLAIM.json --practice PRACTICE.yaml -o
+out.837`` (claim files: examples/claims/, format in docs/claims.md). Every file is validated
+with pyx12 before it is written; an invalid file is not written (exit 1). Bad input exits 2.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.markup import escape
+
+from medcoder.cli._common import fail, open_kb
+from medcoder.cli._output import console, err_console, print_json
+
+if TYPE_CHECKING:
+    from medcoder.claims.model import Claim
+    from medcoder.claims.practice import Practice
+    from medcoder.claims.x12.envelope import Batch
 
 __all__ = ["register"]
 
+claim_app = typer.Typer(
+    help="Claims: build them from coded encounters, write 837P/837I and FHIR.",
+    no_args_is_help=True,
+)
+
+FromOpt = Annotated[
+    list[Path],
+    typer.Option("--from", help="Claim file (JSON: encounter + patient/subscriber); repeatable."),
+]
+PracticeOpt = Annotated[
+    Path | None, typer.Option("--practice", help="Practice file (YAML with providers, payers, "
+                                                 "fee schedule).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a summary as JSON.")]
+
+
+def _practice(path: Path | None) -> Practice:
+    from medcoder.claims.practice import load_practice
+    from medcoder.errors import MedcoderError
+
+    if path is None:
+        fail("--practice PRACTICE.yaml is required (see examples/practice/practice.yaml)")
+    try:
+        return load_practice(path)
+    except MedcoderError as exc:
+        fail(str(exc))
+
+
+def _claims_from_files(files: list[Path], practice_path: Path | None) -> list[Claim]:
+    from medcoder.claims.assemble import build_claim
+    from medcoder.claims.details import load_claim_file
+    from medcoder.claims.errors import ClaimEditError
+    from medcoder.edits.engine import Editor
+    from medcoder.errors import MedcoderError
+
+    practice = _practice(practice_path)
+    loaded = []
+    for path in files:
+        try:
+            loaded.append((path, *load_claim_file(path)))
+        except MedcoderError as exc:
+            fail(str(exc))
+    claims = []
+    with open_kb() as kb:
+        editor = Editor(kb)
+        for path, encounter, details in loaded:
+            try:
+                claims.append(build_claim(encounter, details, practice,
+                                          edits=editor.edit(encounter)))
+            except ClaimEditError as exc:
+                err_console.print(f"[bold red]error:[/bold red] {escape(str(path))}: "
+                                  f"{escape(str(exc))}", highlight=False)
+                for f in exc.findings:
+                    err_console.print(f"  {f.edit_id}: {escape(f.message)} — fix: "
+                                      f"{escape(f.fix)}", highlight=False)
+                raise typer.Exit(1) from None
+            except MedcoderError as exc:
+                fail(f"{path}: {exc}")
+    return claims
+
+
+@claim_app.command("x12")
+def x12(
+    claim_files: FromOpt = [],  # noqa: B006 - Typer reads the default, never mutates it
+    practice: PracticeOpt = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The 837 file to write.")] = (
+        Path("out.837")),
+    payer: Annotated[str | None, typer.Option(
+        "--payer", help="Database mode: batch every built, unsubmitted claim for this payer.")
+    ] = None,
+    counter: Annotated[Path | None, typer.Option(
+        "--control-number-file", help="Counter file (default: claims/control-number in the "
+                                      "data home).")] = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="Database mode: SQLAlchemy URL (default "
+                               "$MEDCODER_DATABASE_URL).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write claims as one 837P or 837I file (validated with pyx12 before it is written)."""
+    if payer is not None:
+        if claim_files:
+            fail("give either --from files or --payer (database), not both")
+        _x12_for_payer(payer, output, practice, database_url, as_json)
+        return
+    if not claim_files:
+        fail("give --from CLAIM.json (repeatable) with --practice, or --payer P (database)")
+    from medcoder.claims.batching import batch_for, group_for_files
+    from medcoder.claims.control import FileControlNumbers
+    from medcoder.errors import MedcoderError
+
+    claims = _claims_from_files(claim_files, practice)
+    groups = group_for_files(claims)
+    if len(groups) > 1:
+        named = ", ".join(f"{p} ({t.value})" for p, t in groups)
+        fail(f"one file goes to one payer with one claim type; these claims go to {named}")
+    prac = _practice(practice)
+    try:
+        number = FileControlNumbers(counter).next()
+    except MedcoderError as exc:
+        fail(str(exc))
+    batch = batch_for(prac, claims[0].payer.key, number, dt.datetime.now().replace(microsecond=0))
+    _write_validated(claims, batch, output, as_json)
+
+
+def _write_validated(claims: list[Claim], batch: Batch, output: Path, as_json: bool) -> None:
+    from medcoder.claims.x12.validate import validate_x12
+    from medcoder.claims.x12.write837 import write_837
+    from medcoder.errors import MedcoderError
+
+    try:
+        text = write_837(claims, batch)
+    except MedcoderError as exc:
+        fail(str(exc))
+    report = validate_x12(text)
+    if not report.ok:
+        err_console.print(f"[bold red]error:[/bold red] pyx12 found {len(report.errors)} "
+                          f"error(s); {output} not written", highlight=False)
+        for e in report.errors[:20]:
+            err_console.print(f"  {escape(e)}", highlight=False)
+        raise typer.Exit(1)
+    output.write_text(text, encoding="ascii")
+    total = sum((c.total_charge for c in claims), Decimal("0.00"))
+    summary = {
+        "file": str(output), "transaction": f"837{claims[0].claim_type.value}",
+        "control_number": batch.isa13, "payer": claims[0].payer.payer_id,
+        "claims": [c.claim_id for c in claims], "total_charge": str(total),
+        "pyx12_errors": 0,
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"wrote {escape(str(output))}: {summary['transaction']}, "
+                      f"{len(claims)} claim(s), total {total}, control number {batch.isa13}, "
+                      "pyx12: 0 errors", highlight=False)
+
+
+@claim_app.command("fhir")
+def fhir(
+    claim_files: FromOpt = [],  # noqa: B006
+    practice: PracticeOpt = None,
+) -> None:
+    """Print each claim as a FHIR R4 Claim resource (JSON, validated)."""
+    import json
+
+    from medcoder.claims.fhir import claim_to_fhir, validate_fhir_claim
+
+    if not claim_files:
+        fail("give --from CLAIM.json (repeatable) with --practice")
+    claims = _claims_from_files(claim_files, practice)
+    out = []
+    for claim in claims:
+        model = validate_fhir_claim(claim_to_fhir(claim, created=dt.date.today()))
+        out.append(json.loads(model.model_dump_json(exclude_none=True)))
+    print_json(out[0] if len(out) == 1 else out)
+
+
+@claim_app.command("build")
+def build(
+    encounter: Annotated[str, typer.Argument(help="Encounter id in the database.")],
+    practice: PracticeOpt = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="SQLAlchemy URL (default $MEDCODER_DATABASE_URL).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build (and store, status built) the claim of a coded encounter in the database."""
+    _build_from_database(encounter, practice, database_url, as_json)
+
+
+def _x12_for_payer(payer: str, output: Path, practice: Path | None, url: str | None,
+                   as_json: bool) -> None:
+    fail("database mode is not available yet: use --from CLAIM.json --practice PRACTICE.yaml")
+
+
+def _build_from_database(encounter: str, practice: Path | None, url: str | None,
+                         as_json: bool) -> None:
+    fail("database mode is not available yet: use claim x12 --from CLAIM.json")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `medcoder` app (none yet)."""
+    """Add `medcoder claim ...` to the app."""
+    app.add_typer(claim_app, name="claim")
