@@ -196,8 +196,10 @@ class AxisBuilder:
                         PcsAxisChoice(4, axis, picked.value, picked.label, "note", word.cue.text),
                         cues,
                     )
-        if ambiguous is not None:
-            return ambiguous
+            if ambiguous is not None:
+                # The nearest organ is named without its side: ask, do not fall back on
+                # another organ further away in the sentence.
+                return ambiguous
         return BuildOutcome(tables[0][:3] if len(tables) == 1 else tables[0][0], (), (), axis, 4)
 
     def _choose(

@@ -131,6 +131,7 @@ class StatementFinder:
             return Cue(text[m.start : m.end], m.start, m.end)
 
         definitive = [m for m in actions if not m.entry.scope and m.entry.section == "0"]
+        previous_body: tuple[Match[Action], list[BodyWord]] | None = None
         scopes = [m for m in actions if m.entry.scope]
         statements = []
         for m in actions:
@@ -179,6 +180,13 @@ class StatementFinder:
                 groups[0].append(BodyWord(action.body, cue(m), side, side_cue))
             else:
                 groups[0].extend(word(a) for a in near)
+                if (
+                    action.section == "B"
+                    and previous_body is not None
+                    and _joined(tokens, previous_body[0], m)
+                ):
+                    # "cerebral CT and MRI": the region written for the first is the second's.
+                    groups[0][:0] = previous_body[1]
                 if action.section == "B" and near:
                     # "chest and abdominal X-rays": one imaging code per coordinated region.
                     groups += [[word(a)] for a in _coordinated(tokens, near[0], anatomy)]
@@ -207,6 +215,8 @@ class StatementFinder:
                     for label in (q.entry.labels or (str(q.entry.value),))
                 ),
             )
+            if action.section == "B":
+                previous_body = (m, groups[0])
             for group in groups:
                 statements.append(
                     Statement(action, cue(m), replace(plan, body=tuple(group)), side, why)
@@ -241,6 +251,15 @@ def _coordinated(
 
 
 _HOURS = {"hour": 1, "hours": 1, "hr": 1, "hrs": 1, "h": 1, "day": 24, "days": 24}
+
+
+_ACTION_JOINERS = frozenset({"and", "or", "the", "a", "an", "ct", "mri", "scan"})
+
+
+def _joined(tokens: Sequence[Token], first: Match[Action], second: Match[Action]) -> bool:
+    """Two procedure words joined by "and"/"or" only ("CT (CT) and MRI")."""
+    gap = [t.norm for t in tokens[first.last + 1 : second.first]]
+    return len(gap) <= 4 and all(g in _ACTION_JOINERS for g in gap)
 
 
 def _hours(tokens: Sequence[Token]) -> int | None:
