@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from medcoder.store import audit
 from medcoder.store.db import make_engine, make_session_factory
+from medcoder.store.models import AuditEvent
 
 
 @pytest.fixture
@@ -136,9 +137,7 @@ class TestVerify:
         ids = _record_five(fresh_engine)
         _drop_protection(fresh_engine)
         with Session(fresh_engine) as session:
-            event = session.scalars(
-                sa.select(audit.AuditEvent).where(audit.AuditEvent.seq == 2)
-            ).one()
+            event = session.scalars(sa.select(AuditEvent).where(AuditEvent.seq == 2)).one()
             event.outcome = "denied"
             new_hash = audit.event_hash(event)
         with fresh_engine.begin() as conn:

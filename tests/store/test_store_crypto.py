@@ -218,7 +218,9 @@ class TestRotation:
             actor, patient_id, document_id = _store_note(fresh_engine)
             old_id = crypto.key_id(old_key)
             with Session(fresh_engine) as session:
-                old_hash = session.get(Document, document_id).text_hash
+                stored = session.get(Document, document_id)
+                assert stored is not None
+                old_hash = stored.text_hash
                 report = keys.rotate(session, ring=crypto.active_keyring(), key_file=key_file)
             assert report.old_key_ids == (old_id,) and report.new_key_id != old_id
             assert report.resealed["documents.text"] == 1
@@ -234,7 +236,8 @@ class TestRotation:
                 assert document.text == NOTE and document.text_hash != old_hash
                 assert document.text_hash == crypto.digest(NOTE, purpose="documents.text")
                 assert repo.list_patients(session, actor, mrn="MRN-424242").total == 1
-                assert session.get(Patient, patient_id).last_name == "Quixote"
+                patient = session.get(Patient, patient_id)
+                assert patient is not None and patient.last_name == "Quixote"
                 tokens = session.execute(sa.text("SELECT first_name FROM patients")).scalars()
                 assert all(t.startswith(f"mc1:{report.new_key_id}:") for t in tokens)
                 assert audit.list_events(session, action="keys.rotate")

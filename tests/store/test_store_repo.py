@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from medcoder.errors import InputError
 from medcoder.store import audit, repo
-from medcoder.store.models import CodeAssignment, User
+from medcoder.store.models import CodeAssignment, Patient, User
 
 DOS = dt.date(2026, 5, 14)
 
@@ -22,7 +22,9 @@ def _org(session: Session, name: str) -> repo.Actor:
     return repo.Actor(org_id=org.id, role="coder", user_id=coder.id, ip="10.1.1.1")
 
 
-def _patient(session: Session, actor: repo.Actor, last: str = "Lovelace", mrn: str = "MRN-1"):
+def _patient(
+    session: Session, actor: repo.Actor, last: str = "Lovelace", mrn: str = "MRN-1"
+) -> Patient:
     return repo.create_patient(
         session,
         actor,
@@ -57,7 +59,8 @@ class TestScoping:
         assert repo.list_patients(session, b).total == 0
         assert repo.list_encounters(session, b).items == []
         assert repo.find_duplicate_document(session, b, "Cough.") is None
-        assert repo.find_duplicate_document(session, a, "Cough.").id == document.id
+        duplicate = repo.find_duplicate_document(session, a, "Cough.")
+        assert duplicate is not None and duplicate.id == document.id
 
     def test_a_patient_sees_only_their_own_records(self, session: Session) -> None:
         staff = _org(session, "C")
