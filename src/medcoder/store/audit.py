@@ -17,6 +17,7 @@ and DELETE. Someone with administrator rights on the database can still drop the
 what :func:`verify` is for: it names the first event that was edited, deleted or reordered.
 
 An event is written in the caller's transaction: a change and its audit event commit together.
+Record it last, just before the commit: it locks the chain head until the commit.
 Record denied or failed attempts in a transaction of their own, so a rollback does not take the
 event with it.
 """
@@ -40,6 +41,7 @@ __all__ = [
     "GENESIS_HASH",
     "OUTCOMES",
     "AuditProblem",
+    "DetailValue",
     "VerifyResult",
     "event_hash",
     "list_events",
