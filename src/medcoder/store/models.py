@@ -355,7 +355,8 @@ class AuditEvent(Base):
     the event (:mod:`medcoder.store.audit`). No PHI here: resources are named by id."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index(None, "org_id", "at"),)
+    # "Who saw this patient?" is the question an auditor asks most: index by resource.
+    __table_args__ = (Index(None, "org_id", "at"), Index(None, "resource", "seq"))
 
     id: Mapped[str] = _id()
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)

@@ -55,6 +55,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_audit_events_org_id_at"), "audit_events", ["org_id", "at"], unique=False
     )
+    op.create_index(
+        op.f("ix_audit_events_resource_seq"), "audit_events", ["resource", "seq"], unique=False
+    )
     op.create_table(
         "organizations",
         sa.Column("id", sa.String(length=32), nullable=False),
