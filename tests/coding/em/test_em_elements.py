@@ -107,6 +107,31 @@ class TestScoreProblems:
         element, _ = score_problems(_note("A/P: Colon cancer screening up to date."))
         assert element.findings == ()
 
+    def test_unlisted_problems_of_an_assessment_count_as_minor(self) -> None:
+        note = _note(
+            "A/P:\n1. Trigger finger, right ring finger - splint at night.\n"
+            "2. Ganglion cyst, left wrist - observe.\n3. Follow up in 6 weeks.\n"
+            "4. Former smoker - no screening indicated.\n5. CBC today."
+        )
+        element, warnings = score_problems(note)
+        assert [(f.category, f.label) for f in element.findings] == [
+            ("unlisted_problem", "trigger finger"),
+            ("unlisted_problem", "ganglion cyst"),
+        ]
+        assert (element.level, element.summary) == (LOW, "2 x self-limited or minor problem")
+        assert warnings == (
+            "2 problem(s) of the assessment not in the E/M lexicon, counted as minor: "
+            "'trigger finger', 'ganglion cyst'",
+        )
+
+    def test_plan_items_are_not_unlisted_problems(self) -> None:
+        note = _note(
+            "Assessment: Hypothyroidism, stable.\nPlan:\n1. Levothyroxine 50 mcg.\n2. TSH."
+        )
+        element, warnings = score_problems(note)
+        assert [f.label for f in element.findings] == ["hypothyroidism"]
+        assert warnings == ()
+
     def test_severe_exacerbation_is_high(self) -> None:
         element, _ = score_problems(_note("A/P: Asthma with severe exacerbation."))
         assert element.level is HIGH

@@ -44,6 +44,7 @@ __all__ = ["PROBLEM_CATEGORIES", "classify_problem", "level_of_problems", "score
 #: Problem categories: machine name -> (level one such problem supports, plural wording).
 PROBLEM_CATEGORIES: dict[str, tuple[MdmLevel, str]] = {
     "self_limited": (MdmLevel.STRAIGHTFORWARD, "self-limited or minor problem"),
+    "unlisted_problem": (MdmLevel.STRAIGHTFORWARD, "problem not in the lexicon, taken as minor"),
     "stable_chronic": (MdmLevel.LOW, "stable chronic illness"),
     "acute_uncomplicated": (MdmLevel.LOW, "acute uncomplicated illness or injury"),
     "chronic_exacerbation": (MdmLevel.MODERATE, "chronic illness with exacerbation"),
@@ -79,6 +80,29 @@ _EXACERBATION = re.compile(
 )
 _SYSTEMIC = re.compile(
     r"fever\w*|febrile|chills|rigors|myalgias?|body aches|systemic symptoms", re.IGNORECASE
+)
+# Items of an assessment that a provider writes problem by problem.
+_ITEM_SECTIONS = frozenset(
+    {
+        SectionKind.ASSESSMENT,
+        SectionKind.ASSESSMENT_AND_PLAN,
+        SectionKind.IMPRESSION,
+        SectionKind.DIAGNOSES,
+    }
+)
+_HEAD = re.compile(r"\s*([A-Za-z][^,:;.()\n]{1,58}?)\s*(?:[-–,:;.(]|$)")
+# Items that are management, follow-up or prevention, not a problem.
+_NOT_A_PROBLEM = re.compile(
+    r"\s*(?:start|continue|check|order|obtain|increase|decrease|refer|referral|follow|return|"
+    r"recheck|repeat|schedule|labs?|imaging|f/u|rtc|discussed|counsel\w*|reviewed|will|plan|"
+    r"patient|pt|health maintenance|well|annual|routine|immuniz\w*|vaccin\w*|screening|"
+    r"anticipatory|preventive|code status|disposition|dispo|diet|exercise|education|"
+    r"medications?|meds|refill\w*|prescri\w*|hold|stop|discontinue|add|encourage\w*|"
+    r"advise\w*|instructions?|home|other|all other|none|no|rest|fluids|ice|elevation|"
+    r"monitor\w*|consider|may|age-appropriate|adult|child|tdap|flu shot|colonoscopy|"
+    r"mammogram|dtap|former|old|s/p|status post|history of|h/o|hx of|personal history|"
+    r"family history|prior)\b",
+    re.IGNORECASE,
 )
 # "Colon cancer screening": a screening is not the condition.
 _SCREENING = re.compile(r"\s+(?:screening|prevention)\b", re.IGNORECASE)
@@ -143,15 +167,57 @@ def score_problems(
             "(history sections left out)"
         )
         found = units(note, exclude=HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM})
-    findings = _dedupe(_findings(note, found, lexicon or load_lexicon()))
+    lexicon = lexicon or load_lexicon()
+    read = list(found)
+    findings = _dedupe(_findings(note, read, lexicon))
+    unlisted = _unlisted(note, read, lexicon)
+    if unlisted:
+        labels = ", ".join(repr(f.label) for f in unlisted)
+        warnings.append(
+            f"{len(unlisted)} problem(s) of the assessment not in the E/M lexicon, counted as "
+            f"minor: {labels}"
+        )
+    findings = sorted([*findings, *unlisted], key=lambda f: f.evidence.start)
     return level_of_problems(findings), tuple(warnings)
 
 
+def _conditions(note: Note, unit: Unit, lexicon: EmLexicon) -> list[re.Match[str]]:
+    return list(matches(note, unit, lexicon.condition_regex))
+
+
+def _unlisted(note: Note, read: list[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
+    """Numbered or bulleted items of an assessment that name no known condition: each is a
+    problem addressed, counted as minor (the lowest category, so an unknown problem can
+    raise the count but never the complexity)."""
+    with_condition = {u.scope_start for u in read if _conditions(note, u, lexicon)}
+    found: dict[int, MdmFinding] = {}
+    for unit in read:
+        scope = unit.scope_start
+        if (
+            unit.section.kind not in _ITEM_SECTIONS
+            or not unit.sentence.list_item
+            or scope in with_condition
+            or scope in found
+        ):
+            continue
+        head = note.text[scope : unit.scope_end]
+        words = _HEAD.match(head)
+        if words is None or _NOT_A_PROBLEM.match(head) or lexicon.test_regex.match(head):
+            continue
+        first = head.split(maxsplit=1)[0].lower().strip(",.:;")
+        if first in lexicon.prescription_drugs or first in lexicon.otc_drugs:
+            continue
+        label = " ".join(words.group(1).lower().split())
+        found[scope] = MdmFinding(
+            "unlisted_problem", label, MdmLevel.STRAIGHTFORWARD, evidence_of(note, unit)
+        )
+    return list(found.values())
+
+
 def _findings(note: Note, found: Iterable[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
-    pattern = lexicon.condition_regex
     candidates: list[tuple[Unit, re.Match[str], str, str]] = []
     for unit in found:
-        for match in matches(note, unit, pattern):
+        for match in _conditions(note, unit, lexicon):
             condition = lexicon.conditions[int((match.lastgroup or "c0")[1:])]
             candidates.append((unit, match, condition.kind, condition.label))
     keep = asserted(note, [(m.start(), m.end()) for _, m, _, _ in candidates])
@@ -223,12 +289,14 @@ def level_of_problems(findings: list[MdmFinding]) -> MdmElement:
     for category in ("stable_chronic", "acute_uncomplicated"):
         if counts.get(category):
             return MdmElement(MdmLevel.LOW, _summary(counts, category), found)
-    if counts.get("self_limited", 0) >= 2:
-        return MdmElement(MdmLevel.LOW, _summary(counts, "self_limited"), found)
-    if counts.get("self_limited"):
-        return MdmElement(MdmLevel.STRAIGHTFORWARD, _summary(counts, "self_limited"), found)
+    minor = counts.get("self_limited", 0) + counts.get("unlisted_problem", 0)
+    if minor:
+        counts["minor"] = minor
+        level = MdmLevel.LOW if minor >= 2 else MdmLevel.STRAIGHTFORWARD
+        return MdmElement(level, _summary(counts, "minor"), found)
     return MdmElement(MdmLevel.STRAIGHTFORWARD, "no problem addressed found", found)
 
 
 def _summary(counts: dict[str, int], category: str) -> str:
-    return f"{counts[category]} x {PROBLEM_CATEGORIES[category][1]}"
+    wording = "self-limited or minor problem" if category == "minor" else None
+    return f"{counts[category]} x {wording or PROBLEM_CATEGORIES[category][1]}"
