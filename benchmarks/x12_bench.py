@@ -148,6 +148,9 @@ def main() -> None:
 
     rows.append(("835 read", "medcoder read_835 (values)", timed(lambda: read_835(era)), n))
     rows.append(
+        ("835 read", "medcoder read_x12 (tokenize + envelopes)", timed(lambda: read_x12(era)), n)
+    )
+    rows.append(
         (
             "835 read",
             "pyx12 X12Reader (tokenize)",
