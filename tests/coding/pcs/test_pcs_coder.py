@@ -72,6 +72,10 @@ class TestCompleteCodes:
         assert _code(coder, "CT of the abdomen-pelvis revealed a mass.").codes == ("BW21",)
         assert _code(coder, "Reno-vesical radiograph showed stones.").codes == ("BT04ZZZ",)
 
+    def test_side_of_a_finding_is_not_the_procedure_side(self, coder: PcsCoder) -> None:
+        result = _code(coder, "An intravenous urography showed right ureteral dilation.")
+        assert result.codes == ("BT14",)
+
     def test_eye_side_abbreviation(self, coder: PcsCoder) -> None:
         assert _code(coder, "Fundoscopy of the left eye (OS) was normal.").codes == ("08J1XZZ",)
 

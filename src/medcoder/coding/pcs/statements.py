@@ -36,6 +36,7 @@ _SIDE_WORDS = {
 _PARTIAL = frozenset({"partial", "subtotal", "segmental", "wedge", "hemi", "sleeve"})
 _BODY_WINDOW = 8  # anatomical words further than this from the procedure word are not its own
 _SIDE_BEFORE = 3
+_DURATION_REACH = 6  # "ventilation for 5 days": the duration follows the procedure word
 _SIDE_AFTER = 2
 
 
@@ -148,7 +149,7 @@ class StatementFinder:
                 why = "Supplement: putting in a device (mesh) that reinforces the body part"
             fixed = {p: (v, action.id) for p, v in action.extra}
             if action.id == "ventilation":
-                hours = _hours(tokens)
+                hours = _hours(tokens[m.last + 1 : m.last + 1 + _DURATION_REACH])
                 if hours is not None:
                     fixed[5] = (
                         "3" if hours < 24 else "4" if hours <= 96 else "5",
@@ -160,7 +161,9 @@ class StatementFinder:
                 fixed[6] = (action.device, action.id)
             if action.qualifier:
                 fixed[7] = (action.qualifier, action.id)
-            side, side_cue = _side_near(text, tokens, m.first, m.last)
+            # After a procedure word only the next word ("thoracentesis, right"): two words
+            # on, it is already the finding's side ("urography showed right hydronephrosis").
+            side, side_cue = _side_near(text, tokens, m.first, m.last, after=1)
             groups: list[list[BodyWord]] = [[]]
             near = sorted(
                 (a for a in anatomy if _distance(m, a) <= _BODY_WINDOW),
@@ -174,7 +177,14 @@ class StatementFinder:
             if action.body:
                 if side is None:
                     # "fundoscopy of the left eye": the side is written by the organ.
-                    sided = next((w for w in map(word, near) if w.side is not None), None)
+                    sided = next(
+                        (
+                            w
+                            for w in map(word, near)
+                            if w.side is not None and set(w.labels) & set(action.body)
+                        ),
+                        None,
+                    )
                     if sided is not None:
                         side, side_cue = sided.side, sided.side_cue
                 groups[0].append(BodyWord(action.body, cue(m), side, side_cue))
@@ -263,7 +273,7 @@ def _joined(tokens: Sequence[Token], first: Match[Action], second: Match[Action]
 
 
 def _hours(tokens: Sequence[Token]) -> int | None:
-    """The duration written as "<n> hours" or "<n> days" in the sentence, in hours."""
+    """The duration written as "<n> hours" or "<n> days" in ``tokens``, in hours."""
     for number, unit in zip(tokens, tokens[1:], strict=False):
         if number.norm.isdigit() and unit.norm in _HOURS:
             return int(number.norm) * _HOURS[unit.norm]
@@ -287,11 +297,11 @@ def _distance(a: Match[Any], b: Match[Any]) -> int:
 
 
 def _side_near(
-    text: str, tokens: Sequence[Token], first: int, last: int
+    text: str, tokens: Sequence[Token], first: int, last: int, after: int = _SIDE_AFTER
 ) -> tuple[str | None, Cue | None]:
     """The side written next to tokens ``[first, last]`` ("left kidney", "kidney, right")."""
     for i in [*range(first - 1, max(first - _SIDE_BEFORE, 0) - 1, -1)] + [
-        *range(first, min(last + _SIDE_AFTER, len(tokens) - 1) + 1)
+        *range(first, min(last + after, len(tokens) - 1) + 1)
     ]:
         side = _SIDE_WORDS.get(tokens[i].norm)
         if side is not None:
