@@ -7,6 +7,7 @@ code, units, modifiers and diagnosis pointers, in claim order.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,11 @@ def _diagnoses(text: str, pairs: list[list[str]]) -> list[CodeSuggestion]:
 def code_case(kb: KnowledgeBase, name: str) -> tuple[dict[str, Any], Any]:
     case = _case(name)
     note = parse_note(read_document(case["text"]))
-    context = ServiceContext(medicare=case.get("medicare"))
+    day = case.get("date_of_service")
+    context = ServiceContext(
+        medicare=case.get("medicare"),
+        date_of_service=dt.date.fromisoformat(day) if day else None,
+    )
     result = ServiceCoder(kb).code(note, _diagnoses(case["text"], case["diagnoses"]), context)
     return case, result
 

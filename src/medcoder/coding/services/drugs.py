@@ -266,7 +266,7 @@ def _hydration(scanner: Scanner, infused_contexts: set[int]) -> list[tuple[Menti
     for mention in scanner.mentions(_HYDRATION, "IV hydration"):
         if mention.context_start in infused_contexts or not _IV_OR_BOLUS.search(mention.context):
             continue
-        minutes = minutes_in(mention.after) or minutes_in(mention.context)
+        minutes = minutes_in(mention.after)
         if minutes is None:
             scanner.warnings.append(
                 "IV hydration without a documented duration: 96360 needs 31 minutes or more"

@@ -77,6 +77,12 @@ def _cerumen(scanner: Scanner, maker: LineMaker, medicare: bool) -> list[CodedSe
 
 # -- skin biopsies ------------------------------------------------------------------------------
 _BIOPSY = _rx(r"\b(?:(?:shave|tangential|punch|incisional|skin)\s+)?biops(?:y|ies|ied)\b")
+#: A punch or incisional biopsy is a skin biopsy only when the sentence says skin (an
+#: incisional biopsy of a submandibular tumor or an eyelid is another code).
+_SKIN = _rx(
+    r"\bskin\b|cutaneous|\bmoles?\b|nev(?:us|i)\b|papul\w*|plaques?\b|macul\w*|"
+    r"keratos\w*|dermat\w*|shave|tangential"
+)
 _TECHNIQUES = (
     ("incisional", "11106", "11107"),
     ("punch", "11104", "11105"),
@@ -104,6 +110,8 @@ def _biopsies(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
             (t for t, _, _ in _TECHNIQUES if re.search(rf"\b(?:{t})\b", mention.context, re.I)),
             None,
         )
+        if technique is not None and not _SKIN.search(mention.context):
+            continue
         if technique is None:
             if re.search(r"\bexcision\w*\b", mention.context, re.I):
                 scanner.warnings.append(
@@ -285,7 +293,10 @@ _REPAIR = _rx(
     r"tissue adhesive|staple[sd]?)\b"
 )
 _WOUND = _rx(r"lacerat\w*|wound|\bcut\b")
-_NOT_SIMPLE = _rx(r"layered|intermediate|complex|layer closure|deep sutures|subcuticular")
+_NOT_SIMPLE = _rx(
+    r"layered|intermediate|complex|layer closure|deep sutures|subcuticular|"
+    r"by planes|in layers|surgical|incision|resection"
+)
 _FACE = _rx(
     r"face|facial|forehead|cheek|chin|\bears?\b|eyelid|eyebrow|nose|nasal|lips?\b|"
     r"mucous|mucosa|temple|jaw"

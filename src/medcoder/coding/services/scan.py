@@ -140,7 +140,8 @@ def count_in(text: str, nouns: str) -> int | None:
 
 
 _MINUTES = re.compile(
-    r"(\d{1,3})\s*(?:-\s*)?(?:minutes?|mins?)\b|(\d(?:\.\d)?)\s*(?:hours?|hrs?)\b", re.IGNORECASE
+    r"\b(\d{1,3})\s*(?:-\s*)?(?:minutes?|mins?)\b|\b(\d(?:\.\d)?)\s*(?:hours?|hrs?)\b",
+    re.IGNORECASE,
 )
 
 

@@ -9,6 +9,7 @@ payment and there is no safe default.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ class Vaccine:
         return "influenza" if self.medicare_admin == "G0008" else self.code
 
 
+_GENERIC_FLU = "influenza"
+#: US flu vaccines are trivalent from the 2024-2025 season on.
+_TRIVALENT_FROM = dt.date(2024, 7, 1)
 _SHOT = r"(?:vaccine|vaccination|shot|immuni[sz]ation|booster|vaccinated)"
 VACCINES: tuple[Vaccine, ...] = (
     Vaccine("influenza, high-dose", r"fluzone high[- ]dose|high[- ]dose (?:flu|influenza)\w*"
@@ -46,8 +50,10 @@ VACCINES: tuple[Vaccine, ...] = (
             "G0008", nasal_or_oral=True),
     Vaccine("influenza, trivalent", r"trivalent (?:flu|influenza)\w*(?: " + _SHOT + ")?", "90656",
             "G0008"),
-    Vaccine("influenza", r"(?:quadrivalent )?(?:flu|influenza) " + _SHOT + r"|flu ?shot|iiv4?"
-            r"|fluzone|fluarix|flulaval|afluria", "90686", "G0008"),
+    Vaccine("influenza, quadrivalent", r"quadrivalent (?:flu|influenza)\w*(?: " + _SHOT + ")?"
+            r"|iiv4|fluzone quadrivalent", "90686", "G0008"),
+    Vaccine(_GENERIC_FLU, r"(?:flu|influenza) " + _SHOT + r"|flu ?shot|iiv3?"
+            r"|fluzone|fluarix|flulaval|afluria", "90656", "G0008"),
     Vaccine("pneumococcal PCV20", r"prevnar[- ]?20|pcv[- ]?20", "90677", "G0009"),
     Vaccine("pneumococcal PCV15", r"vaxneuvance|pcv[- ]?15", "90671", "G0009"),
     Vaccine("pneumococcal PCV13", r"prevnar[- ]?13|pcv[- ]?13", "90670", "G0009"),
@@ -83,7 +89,11 @@ def _medicare(scanner: Scanner, medicare: bool | None) -> bool:
 
 
 def find_vaccines(
-    scanner: Scanner, maker: LineMaker, *, medicare: bool | None = None
+    scanner: Scanner,
+    maker: LineMaker,
+    *,
+    medicare: bool | None = None,
+    day: dt.date | None = None,
 ) -> list[CodedService]:
     """Product and administration lines for each vaccine given today (in text order)."""
     chosen: dict[str, tuple[Vaccine, Mention]] = {}
@@ -112,7 +122,24 @@ def find_vaccines(
     lines = [
         maker.line(v.code, ServiceKind.VACCINE, [m], f"vaccine product: {v.name} ({m.text!r})")
         for v, m in given
+        if v.name != _GENERIC_FLU
     ]
+    for vaccine, mention in given:
+        if vaccine.name == _GENERIC_FLU:
+            trivalent = day is None or day >= _TRIVALENT_FROM
+            code = "90656" if trivalent else "90686"
+            kind = "trivalent" if trivalent else "quadrivalent"
+            scanner.warnings.append(
+                f"flu vaccine without its presentation ({mention.text!r}): {code} ({kind}, "
+                "preservative-free, for the season of the date of service) assumed; check the "
+                "lot and the product"
+            )
+            lines.append(
+                maker.line(code, ServiceKind.VACCINE, [mention],
+                           f"vaccine product: influenza, {kind} assumed ({mention.text!r})",
+                           score=0.7)
+            )  # fmt: skip
+    lines.sort(key=lambda line: line.evidence[0].start)
     others: list[tuple[Vaccine, Mention]] = []
     for vaccine, mention in given:
         if is_medicare and vaccine.medicare_admin:
