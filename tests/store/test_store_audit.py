@@ -98,6 +98,14 @@ class TestRecord:
             assert [e.seq for e in audit.list_events(session, before_seq=3)] == [2, 1]
 
 
+def test_missing_chain_head_is_a_clear_error(fresh_engine: Engine) -> None:
+    with fresh_engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM audit_chain_head")
+    with Session(fresh_engine) as session:
+        with pytest.raises(audit.AuditError, match="create the database with `medcoder db"):
+            audit.record(session, "cli", "x", "y")
+
+
 class TestAppendOnly:
     @pytest.mark.parametrize(
         "statement",

@@ -161,3 +161,34 @@ class TestKeysRotate:
         monkeypatch.delenv("MEDCODER_KEY_FILE", raising=False)
         code, out = invoke("keys", "rotate", "--database-url", fresh_db_url)
         assert code == 2 and "give --key-file PATH" in " ".join(out.split())
+
+
+class TestKeysStatus:
+    def test_counts_values_by_key_and_flags_unknown_keys(
+        self, fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key_file = tmp_path / "keys"
+        crypto.write_key_file(key_file, [crypto.generate_key()])
+        monkeypatch.setenv("MEDCODER_KEY_FILE", str(key_file))
+        crypto.reset_keyring()
+        try:
+            _activity(fresh_db_url)  # one patient: first and last name, birth date
+            current = crypto.active_keyring().current_id
+            code, out = invoke("keys", "status", "--database-url", fresh_db_url, "--json")
+            assert code == 0, out
+            status = json.loads(out)
+            assert status["current_key_id"] == current
+            assert status["values_by_key"] == {
+                current: {
+                    "patients.birth_date": 1,
+                    "patients.first_name": 1,
+                    "patients.last_name": 1,
+                }
+            }
+            # A key file that lost a key: the values it sealed are flagged, exit 1.
+            crypto.write_key_file(key_file, [crypto.generate_key()])
+            crypto.reset_keyring()
+            code, out = invoke("keys", "status", "--database-url", fresh_db_url)
+            assert code == 1 and f"values sealed with keys not in the ring: {current}" in out
+        finally:
+            crypto.reset_keyring()

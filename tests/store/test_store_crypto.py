@@ -89,6 +89,17 @@ class TestLoadKeys:
         }
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
+    def test_a_key_file_others_can_read_is_warned_about(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        path = tmp_path / "keys"
+        crypto.write_key_file(path, [crypto.generate_key()])
+        crypto.load_keyring({"MEDCODER_KEY_FILE": str(path)})
+        assert "readable by others" not in caplog.text
+        path.chmod(0o644)
+        crypto.load_keyring({"MEDCODER_KEY_FILE": str(path)})
+        assert "readable by others (mode 644)" in caplog.text
+
     def test_env_key(self) -> None:
         key = crypto.generate_key()
         ring = crypto.load_keyring({"MEDCODER_ENCRYPTION_KEY": _b64(key)})

@@ -288,6 +288,50 @@ def keys_rotate(
         )
 
 
+@keys_app.command("status")
+def keys_status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """Where the keys come from, the current key id, and how many values each key seals."""
+    from medcoder.errors import MedcoderError
+    from medcoder.store import crypto, keys
+
+    try:
+        ring = crypto.active_keyring()
+    except MedcoderError as exc:
+        fail(str(exc))
+    url = _url(database_url)
+    with _session(url, read_only=True) as session:
+        usage = keys.key_usage(session)
+    status = {
+        "source": ring.source,
+        "current_key_id": ring.current_id,
+        "key_ids": sorted(ring.keys),
+        "values_by_key": usage,
+        "unknown_key_ids": sorted(k for k in usage if k not in ring.keys),
+    }
+    if as_json:
+        print_json(status)
+    else:
+        console.print(
+            f"keys from {escape(ring.source)}; current key {ring.current_id}; "
+            f"{len(ring.keys)} key(s) in the ring",
+            highlight=False,
+        )
+        table = Table(title="stored values by key")
+        for col in ("key id", "in ring", "values", "columns"):
+            table.add_column(col)
+        for kid, columns in sorted(usage.items()):
+            mark = "current" if kid == ring.current_id else ("yes" if kid in ring.keys else "NO")
+            table.add_row(kid, mark, str(sum(columns.values())), escape(", ".join(sorted(columns))))
+        console.print(table)
+    if status["unknown_key_ids"]:
+        err_console.print(
+            "[bold red]values sealed with keys not in the ring:[/bold red] "
+            + ", ".join(status["unknown_key_ids"]),
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add `db`, `audit` and `keys` to the `medcoder` app."""
     app.add_typer(db_app, name="db")

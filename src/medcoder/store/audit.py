@@ -34,12 +34,14 @@ from typing import Any, Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from medcoder.errors import MedcoderError
 from medcoder.store.db import new_id, utcnow
 from medcoder.store.models import AuditChainHead, AuditEvent
 
 __all__ = [
     "GENESIS_HASH",
     "OUTCOMES",
+    "AuditError",
     "AuditProblem",
     "DetailValue",
     "VerifyResult",
@@ -53,6 +55,10 @@ GENESIS_HASH = "0" * 64
 OUTCOMES = ("success", "denied", "failure")
 ProblemKind = Literal["edited", "deleted", "reordered"]
 DetailValue = str | int | bool | None
+
+
+class AuditError(MedcoderError):
+    """The audit trail cannot be written or read (not its verification result)."""
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -133,7 +139,12 @@ def _head(session: Session, *, lock: bool) -> AuditChainHead:
     query = select(AuditChainHead).where(AuditChainHead.id == 1)
     if lock:
         query = query.with_for_update()
-    return session.execute(query.execution_options(populate_existing=True)).scalar_one()
+    head = session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    if head is None:
+        raise AuditError(
+            "the audit chain head is missing: create the database with `medcoder db upgrade`"
+        )
+    return head
 
 
 @dataclass(frozen=True)

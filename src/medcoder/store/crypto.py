@@ -32,6 +32,7 @@ import hmac
 import json
 import logging
 import os
+import stat
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,6 +208,9 @@ def _read_key_file(path: Path) -> KeyRing:
     except (OSError, UnicodeDecodeError) as exc:
         raise EncryptionError(f"key file {path} cannot be read: {exc}") from None
     keys = [_decode_key(line, f"key file {path}") for line in lines]
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("key file %s is readable by others (mode %o): chmod 600 it", path, mode)
     return KeyRing.of(keys, source=str(path))
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "EncryptedColumns",
     "RotationReport",
     "encrypted_columns",
+    "key_usage",
     "reencrypt",
     "rotate",
     "stale_values",
@@ -137,6 +138,24 @@ def stale_values(session: Session, current_id: str) -> dict[str, int]:
             if count:
                 stale[f"{spec.table}.{name}"] = int(count)
     return stale
+
+
+def key_usage(session: Session) -> dict[str, dict[str, int]]:
+    """How many stored values each key id seals, per ``table.column``."""
+    usage: dict[str, dict[str, int]] = {}
+    for spec in encrypted_columns():
+        for name in spec.sealed:
+            column: sa.ColumnClause[str] = sa.column(name, sa.Text())
+            kid = sa.func.substr(column, 5, 8)
+            rows = session.execute(
+                sa.select(kid, sa.func.count())
+                .select_from(sa.table(spec.table, column))
+                .where(column.is_not(None))
+                .group_by(kid)
+            ).all()
+            for key, count in rows:
+                usage.setdefault(str(key), {})[f"{spec.table}.{name}"] = int(count)
+    return usage
 
 
 def rotate(
