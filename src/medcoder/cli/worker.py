@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from medcoder.cli._common import fail
 from medcoder.cli._output import console, print_json
+from medcoder.errors import MedcoderError
 from medcoder.store.db import database_url, make_engine
 from medcoder.worker.process import ServeOptions, serve
 from medcoder.worker.runner import WorkerConfig
@@ -73,7 +74,10 @@ def worker(
         concurrency=concurrency,
         once=once,
     )
-    stats = serve(options)
+    try:
+        stats = serve(options)
+    except MedcoderError as exc:
+        fail(str(exc), code=1)
     if stats is None:
         return
     counts = {

@@ -115,6 +115,13 @@ class CodeDocumentHandler:
             self._coder = self._load_coder()
         return self._coder
 
+    def close(self) -> None:
+        """Release the engine (its knowledge base) if it was loaded and can be closed."""
+        close = getattr(self._coder, "close", None)
+        if close is not None:
+            close()
+        self._coder = None
+
     def __call__(self, job: ClaimedJob, factory: sessionmaker[Session]) -> Apply:
         document_id = job.payload.get("document_id")
         if not isinstance(document_id, str):

@@ -123,7 +123,10 @@ class EngineCoder:
         config: CodingConfig | None = None,
         *,
         procedures: ProcedureHook | None = None,
+        owns_kb: bool = False,
     ) -> None:
+        self._kb = kb
+        self._owns_kb = owns_kb
         self._diagnoses = DiagnosisCoder(kb, config)
         self._procedures = procedures if procedures is not None else _procedure_adapter(kb)
         self._kb_fingerprint = kb.path.stem
@@ -131,6 +134,11 @@ class EngineCoder:
     @property
     def engine(self) -> str:
         return "diagnosis+procedures" if self._procedures is not None else "diagnosis"
+
+    def close(self) -> None:
+        """Close the knowledge base if this coder owns it."""
+        if self._owns_kb:
+            self._kb.close()
 
     def code(self, document: Document) -> DocumentCoding:
         result = self._diagnoses.code(document)

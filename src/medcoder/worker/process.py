@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from medcoder.errors import MedcoderError
 from medcoder.store.db import make_engine, make_session_factory
 from medcoder.worker.code_document import CODE_DOCUMENT, CodeDocumentHandler
 from medcoder.worker.document_coding import DocumentCoder
@@ -46,9 +47,9 @@ def load_engine_coder() -> DocumentCoder:
     from medcoder.codesets import KnowledgeBase
     from medcoder.worker.document_coding import EngineCoder
 
-    kb = KnowledgeBase.open()  # closed when the process exits
+    kb = KnowledgeBase.open()
     log.info("knowledge base open: %s", kb.path.name)
-    return EngineCoder(kb)
+    return EngineCoder(kb, owns_kb=True)
 
 
 def default_handlers() -> dict[str, JobHandler]:
@@ -84,9 +85,10 @@ def _worker_engine(url: str) -> Engine:
 def run_worker(options: ServeOptions, stop: threading.Event) -> WorkerStats:
     """One worker in this process, until ``stop`` (or until idle with ``once``)."""
     engine = _worker_engine(options.url)
+    handlers = default_handlers()
     try:
         factory: sessionmaker[Session] = make_session_factory(engine)
-        worker = Worker(factory, default_handlers(), options.config)
+        worker = Worker(factory, handlers, options.config)
         log.info("worker %s started", worker.worker_id)
         stats = worker.run_until_idle(stop) if options.once else worker.run(stop)
         log.info(
@@ -100,6 +102,10 @@ def run_worker(options: ServeOptions, stop: threading.Event) -> WorkerStats:
         )
         return stats
     finally:
+        for handler in handlers.values():
+            close = getattr(handler, "close", None)
+            if close is not None:
+                close()
         engine.dispose()
 
 
@@ -115,6 +121,9 @@ def serve(options: ServeOptions) -> WorkerStats | None:
     """Run ``options.concurrency`` workers until SIGTERM/SIGINT (or until idle with ``once``).
 
     Returns the stats of an in-process worker (concurrency 1), None for several processes.
+
+    Raises:
+        MedcoderError: a worker process exited with an error.
     """
     stop = threading.Event()
     _install_signals(stop)
@@ -136,4 +145,10 @@ def serve(options: ServeOptions) -> WorkerStats | None:
             break
     for child in children:
         child.join()
+    failed = [c.exitcode for c in children if c.exitcode != 0]
+    if failed:
+        raise MedcoderError(
+            f"{len(failed)} of {len(children)} worker processes failed (exit codes "
+            f"{', '.join(map(str, failed))}); their jobs are retried after their leases end"
+        )
     return None
