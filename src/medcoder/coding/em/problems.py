@@ -168,7 +168,8 @@ def score_problems(
         )
         found = units(note, exclude=HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM})
     lexicon = lexicon or load_lexicon()
-    read = list(found)
+    # The condition expression is the costly part: it runs once per sentence.
+    read = [(unit, list(matches(note, unit, lexicon.condition_regex))) for unit in found]
     findings = _dedupe(_findings(note, read, lexicon))
     unlisted = _unlisted(note, read, lexicon)
     if unlisted:
@@ -181,17 +182,15 @@ def score_problems(
     return level_of_problems(findings), tuple(warnings)
 
 
-def _conditions(note: Note, unit: Unit, lexicon: EmLexicon) -> list[re.Match[str]]:
-    return list(matches(note, unit, lexicon.condition_regex))
-
-
-def _unlisted(note: Note, read: list[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
+def _unlisted(
+    note: Note, read: list[tuple[Unit, list[re.Match[str]]]], lexicon: EmLexicon
+) -> list[MdmFinding]:
     """Numbered or bulleted items of an assessment that name no known condition: each is a
     problem addressed, counted as minor (the lowest category, so an unknown problem can
     raise the count but never the complexity)."""
-    with_condition = {u.scope_start for u in read if _conditions(note, u, lexicon)}
+    with_condition = {unit.scope_start for unit, found in read if found}
     found: dict[int, MdmFinding] = {}
-    for unit in read:
+    for unit, _ in read:
         scope = unit.scope_start
         if (
             unit.section.kind not in _ITEM_SECTIONS
@@ -214,10 +213,12 @@ def _unlisted(note: Note, read: list[Unit], lexicon: EmLexicon) -> list[MdmFindi
     return list(found.values())
 
 
-def _findings(note: Note, found: Iterable[Unit], lexicon: EmLexicon) -> list[MdmFinding]:
+def _findings(
+    note: Note, read: Iterable[tuple[Unit, list[re.Match[str]]]], lexicon: EmLexicon
+) -> list[MdmFinding]:
     candidates: list[tuple[Unit, re.Match[str], str, str]] = []
-    for unit in found:
-        for match in _conditions(note, unit, lexicon):
+    for unit, found in read:
+        for match in found:
             condition = lexicon.conditions[int((match.lastgroup or "c0")[1:])]
             candidates.append((unit, match, condition.kind, condition.label))
     keep = asserted(note, [(m.start(), m.end()) for _, m, _, _ in candidates])
