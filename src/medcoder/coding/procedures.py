@@ -21,7 +21,9 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +43,13 @@ from medcoder.notes import Note, Setting
 if TYPE_CHECKING:
     from medcoder.coding.pcs import PcsResult
 
-__all__ = ["ProcedureCoder", "ProcedureResult", "line_to_dict", "procedures_to_dict"]
+__all__ = [
+    "ProcedureCoder",
+    "ProcedureResult",
+    "line_to_dict",
+    "procedures_to_dict",
+    "settle_em_line",
+]
 
 _MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
 #: Services that make a same-day problem-oriented E/M take modifier 25 even without an NCCI
@@ -164,44 +172,50 @@ class ProcedureCoder:
                 rationale=em.rationale if not add_on else "prolonged service past the top level",
                 score=0.9,
             )
-            checked = coded if add_on else self._modifier_25(coded, services, coding, warnings)
+            checked = (
+                coded
+                if add_on
+                else settle_em_line(self._kb, coded, services, coding.date_of_service, warnings)
+            )
             if checked is not None:
                 lines.append(checked)
         return lines
 
-    def _modifier_25(
-        self,
-        line: CodedService,
-        services: tuple[CodedService, ...],
-        coding: CodingResult,
-        warnings: list[str],
-    ) -> CodedService | None:
-        reasons: list[str] = []
-        for service in services:
-            try:
-                edit = self._kb.ncci.ptp(
-                    line.code, service.code, "practitioner", coding.date_of_service
-                )
-            except MedcoderError:
-                edit = None
-            if edit is not None and edit.modifier_indicator == 0:
-                warnings.append(
-                    f"NCCI PTP edit: {line.code} is never paid with {service.code} "
-                    f"({edit.rationale}): the E/M line is not billed"
-                )
-                return None
-            if (edit is not None and edit.modifier_allowed) or service.kind in _NEEDS_25:
-                reasons.append(service.code)
-        if not reasons or "25" in line.modifiers:
-            return line
-        warnings.append(
-            f"{line.code}-25: billed with {', '.join(reasons)} the same day; the note must show "
-            "a significant, separately identifiable E/M beyond the procedure's own work"
-        )
-        return replace(
-            line.with_modifier("25"),
-            rationale=f"{line.rationale}; modifier 25: same-day {', '.join(reasons)}",
-        )
+
+def settle_em_line(
+    kb: KnowledgeBase,
+    line: CodedService,
+    services: Sequence[CodedService],
+    day: dt.date | None,
+    warnings: list[str],
+) -> CodedService | None:
+    """The E/M line with modifier 25 when the services need it, or None when NCCI never
+    pays it with one of them (modifier indicator 0); what was decided goes to ``warnings``.
+    """
+    reasons: list[str] = []
+    for service in services:
+        try:
+            edit = kb.ncci.ptp(line.code, service.code, "practitioner", day)
+        except MedcoderError:
+            edit = None
+        if edit is not None and edit.modifier_indicator == 0:
+            warnings.append(
+                f"NCCI PTP edit: {line.code} is never paid with {service.code} "
+                f"({edit.rationale}): the E/M line is not billed"
+            )
+            return None
+        if (edit is not None and edit.modifier_allowed) or service.kind in _NEEDS_25:
+            reasons.append(service.code)
+    if not reasons or "25" in line.modifiers:
+        return line
+    warnings.append(
+        f"{line.code}-25: billed with {', '.join(reasons)} the same day; the note must show "
+        "a significant, separately identifiable E/M beyond the procedure's own work"
+    )
+    return replace(
+        line.with_modifier("25"),
+        rationale=f"{line.rationale}; modifier 25: same-day {', '.join(reasons)}",
+    )
 
 
 def _em_evidence(em: EmResult) -> list[Evidence]:

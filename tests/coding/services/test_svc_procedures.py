@@ -1,0 +1,115 @@
+"""ProcedureCoder: E/M + services (modifier 25, pointers, Z23) and the encounter export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from medcoder.codesets import KnowledgeBase
+from medcoder.coding import DiagnosisCoder
+from medcoder.coding.procedures import ProcedureCoder, ProcedureResult, settle_em_line
+from medcoder.coding.result import CodingResult
+from medcoder.coding.services import CodedService, LineSystem, ServiceKind
+from medcoder.edits.encounter import Patient, Sex
+from medcoder.edits.export import encounter_from_coding
+from medcoder.notes import parse_note, read_document
+
+OFFICE = (
+    "CC: Right ear fullness.\n"
+    "HPI: Established patient. Hearing decreased in the right ear for a week. Hypertension "
+    "followed here, on lisinopril.\n"
+    "Assessment and plan:\n"
+    "1. Impacted cerumen, right ear. Cerumen removed from the right ear with a curette.\n"
+    "2. Essential hypertension, stable. Continue lisinopril 10 mg daily.\n"
+    "3. Tdap given IM left deltoid today.\n"
+)
+
+
+def _code(kb: KnowledgeBase, text: str, **envelope: str) -> tuple[CodingResult, ProcedureResult]:
+    document = read_document(text, date_of_service="2026-05-14", **envelope)  # type: ignore[arg-type]
+    diagnoses = DiagnosisCoder(kb).code(document)
+    return diagnoses, ProcedureCoder(kb).code(parse_note(document), diagnoses)
+
+
+@pytest.fixture(scope="module")
+def office(kb: KnowledgeBase) -> tuple[CodingResult, ProcedureResult]:
+    return _code(kb, OFFICE)
+
+
+class TestOfficeVisit:
+    def test_em_first_with_modifier_25_then_the_services(
+        self, office: tuple[CodingResult, ProcedureResult]
+    ) -> None:
+        _, result = office
+        assert result.em is not None
+        codes = [line.code for line in result.lines]
+        assert codes[0] == result.em.code and result.lines[0].kind is ServiceKind.EM
+        assert result.lines[0].modifiers == ("25",)
+        assert codes[1:] == ["69210", "90715", "90471"]
+        assert any(w.startswith(f"{result.em.code}-25: billed with 69210") for w in result.warnings)
+
+    def test_pointers_and_the_added_z23(self, office: tuple[CodingResult, ProcedureResult]) -> None:
+        diagnoses, result = office
+        codes = [d.code for d in diagnoses.assigned] + [d.code for d in result.added_diagnoses]
+        assert codes[:2] == ["H61.21", "I10"] and codes[-1] == "Z23"
+        lines = {line.code: line for line in result.lines}
+        assert [codes[p - 1] for p in lines["69210"].diagnosis_pointers] == ["H61.21"]
+        assert [codes[p - 1] for p in lines["90715"].diagnosis_pointers] == ["Z23"]
+        em_pointed = [codes[p - 1] for p in result.lines[0].diagnosis_pointers]
+        assert "Z23" not in em_pointed and em_pointed[:2] == ["H61.21", "I10"]
+
+    def test_the_encounter_gets_the_lines_and_the_added_diagnosis(
+        self, office: tuple[CodingResult, ProcedureResult]
+    ) -> None:
+        diagnoses, result = office
+        encounter = encounter_from_coding(
+            diagnoses, patient=Patient(age=50, sex=Sex.FEMALE), procedure_result=result
+        )
+        assert [d.code for d in encounter.diagnoses][-1] == "Z23"
+        assert [line.code for line in encounter.lines] == [line.code for line in result.lines]
+        assert encounter.lines[1].modifiers == ["RT"]
+        assert encounter.lines[1].diagnosis_pointers == [1]
+
+
+class TestInpatient:
+    def test_pcs_codes_and_no_office_services(self, kb: KnowledgeBase) -> None:
+        diagnoses, result = _code(
+            kb,
+            "Hospital course: Acute appendicitis. Laparoscopic appendectomy was performed. "
+            "ECG showed sinus rhythm.\nDischarge diagnosis: Acute appendicitis.",
+            setting="inpatient",
+        )
+        assert result.pcs is not None
+        assert "0DTJ4ZZ" in [s.code for s in result.pcs.assigned]
+        assert result.services == ()  # office services are not coded for a hospital stay
+        encounter = encounter_from_coding(
+            diagnoses, patient=Patient(age=30, sex=Sex.MALE), procedure_result=result
+        )
+        assert "0DTJ4ZZ" in encounter.procedures and encounter.lines == []
+
+
+def _line(code: str, kind: ServiceKind) -> CodedService:
+    return CodedService(code, LineSystem.CPT, "", kind)
+
+
+class TestModifier25:
+    DAY = dt.date(2024, 8, 1)
+
+    def test_a_pair_ncci_never_allows_drops_the_em_line(self, kb: KnowledgeBase) -> None:
+        warnings: list[str] = []
+        em = _line("99211", ServiceKind.EM)
+        injection = _line("96372", ServiceKind.ADMINISTRATION)
+        edit = kb.ncci.ptp("99211", "96372")
+        assert edit is not None and edit.modifier_indicator == 0
+        assert settle_em_line(kb, em, [injection], self.DAY, warnings) is None
+        assert "99211 is never paid with 96372" in warnings[0]
+
+    def test_an_injection_gives_25_a_lab_draw_does_not(self, kb: KnowledgeBase) -> None:
+        warnings: list[str] = []
+        em = _line("99213", ServiceKind.EM)
+        lab = _line("36415", ServiceKind.TEST)
+        assert settle_em_line(kb, em, [lab], self.DAY, warnings) == em
+        injection = _line("96372", ServiceKind.ADMINISTRATION)
+        settled = settle_em_line(kb, em, [lab, injection], self.DAY, warnings)
+        assert settled is not None and settled.modifiers == ("25",)
