@@ -312,6 +312,24 @@ class TestLevelVisit:
         assert (result.code, result.needs_modifier_25) == ("99393", False)
         assert result.preventive_diagnosis == "Z00.121"
 
+    def test_annual_wellness_visit_alone_bills_no_em(self) -> None:
+        note = _note(
+            "CC: Annual wellness visit.\nA/P: Health risk assessment reviewed. Personalized "
+            "prevention plan given.\nTotal time 45 minutes."
+        )
+        result = level_visit(note, OFFICE_EST)
+        assert (result.billable, result.lines, result.needs_modifier_25) == (False, (), False)
+        assert "no E/M billed" in result.rationale
+
+    def test_annual_wellness_visit_with_a_problem_bills_it_with_25(self) -> None:
+        note = _note(
+            "CC: AWV; also blood pressure high.\nA/P:\n1. Hypertension, uncontrolled. "
+            "Increase amlodipine to 10 mg daily."
+        )
+        result = level_visit(note, OFFICE_EST)
+        assert [(line.code, line.modifiers) for line in result.lines] == [("99214", ("25",))]
+        assert result.basis is Basis.MDM
+
     def test_visit_type_inferred_with_a_warning(self) -> None:
         result = level_visit(_note("HPI: Returns for follow-up.\n" + LOW_NOTE))
         assert result.visit_type is VisitType.OFFICE

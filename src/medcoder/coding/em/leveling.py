@@ -33,6 +33,7 @@ from medcoder.coding.em.model import (
 )
 from medcoder.coding.em.visit import (
     is_nurse_visit,
+    is_wellness_visit,
     new_patient_from_note,
     patient_age_from_note,
     visit_type_from_note,
@@ -105,8 +106,15 @@ def level_visit(
     needs_25 = False
     if visit_type in (VisitType.OFFICE, VisitType.PREVENTIVE):
         new_patient = _new_patient(note, context, warnings)
+    billable = True
     if visit_type is VisitType.OFFICE:
         level = _office(note, mdm, minutes, bool(new_patient), context.medicare, warnings)
+        if level.basis is not Basis.NURSE and is_wellness_visit(note):
+            # The AWV is its own HCPCS service: an E/M goes with it only for a separate
+            # problem, with modifier 25, and leveled by MDM (AWV time is not E/M time).
+            billable = _has_problem_service(mdm)
+            level = _wellness(mdm, family_of(bool(new_patient)), billable)
+            needs_25 = billable
     elif visit_type is VisitType.PREVENTIVE:
         age = _age(note, context, warnings)
         preventive = preventive_code(age, new_patient=bool(new_patient))
@@ -141,6 +149,7 @@ def level_visit(
         preventive_diagnosis=preventive_dx,
         preventive_description="" if preventive is None else DESCRIPTIONS[preventive],
         time_evidence=time_evidence,
+        billable=billable,
     )
 
 
@@ -163,6 +172,30 @@ def _office(
             )
         warnings.append("nurse visit of a new patient: 99211 is for established patients only")
     return _by_mdm_or_time(family, mdm, minutes, medicare)
+
+
+def family_of(new_patient: bool) -> CodeFamily:
+    """The office family for a new or an established patient."""
+    return FAMILIES[EmFamily.OFFICE_NEW if new_patient else EmFamily.OFFICE_ESTABLISHED]
+
+
+def _wellness(mdm: MdmBreakdown, family: CodeFamily, problem: bool) -> _Level:
+    code = family.code_for(mdm.level)
+    if problem:
+        return _Level(
+            code,
+            family.family,
+            Basis.MDM,
+            f"annual wellness visit with a separate problem-oriented service: "
+            f"{describe_mdm(mdm)} -> {code}-25",
+        )
+    return _Level(
+        code,
+        family.family,
+        Basis.MDM,
+        "annual wellness visit without a separate problem-oriented service: no E/M billed "
+        "(the wellness visit is a HCPCS service)",
+    )
 
 
 def _by_mdm_or_time(

@@ -247,6 +247,9 @@ class EmResult:
         rationale: One line a coder can check.
         warnings: What was assumed or is missing.
         time_evidence: The sentence documenting the time.
+        billable: False when no E/M is to be billed (a Medicare Annual Wellness Visit with no
+            separate problem-oriented service): ``lines`` is then empty and ``code`` only says
+            what the MDM alone would support.
     """
 
     code: str
@@ -265,10 +268,13 @@ class EmResult:
     preventive_diagnosis: str | None = None
     preventive_description: str = ""
     time_evidence: Evidence | None = None
+    billable: bool = True
 
     @property
     def lines(self) -> tuple[EmLine, ...]:
         """Every E/M line to bill, in claim order: preventive, problem-oriented, add-ons."""
+        if not self.billable:
+            return ()
         lines: list[EmLine] = []
         if self.preventive_code is not None and self.preventive_code != self.code:
             lines.append(EmLine(self.preventive_code, self.preventive_description))
@@ -295,6 +301,7 @@ class EmResult:
             "preventive_code": self.preventive_code,
             "preventive_diagnosis": self.preventive_diagnosis,
             "needs_modifier_25": self.needs_modifier_25,
+            "billable": self.billable,
             "lines": [line.to_dict() for line in self.lines],
             "rationale": self.rationale,
             "warnings": list(self.warnings),

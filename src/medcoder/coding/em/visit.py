@@ -16,6 +16,7 @@ from medcoder.notes.model import Note, SectionKind
 
 __all__ = [
     "is_nurse_visit",
+    "is_wellness_visit",
     "new_patient_from_note",
     "patient_age_from_note",
     "visit_type_from_note",
@@ -78,6 +79,11 @@ _NURSE = re.compile(
 _NOTE_HEAD = frozenset(
     {SectionKind.UNLABELED, SectionKind.CHIEF_COMPLAINT, SectionKind.REASON_FOR_VISIT}
 )
+_WELLNESS = re.compile(
+    r"\b(?:annual wellness visit|medicare wellness visit|welcome to medicare|AWV|"
+    r"initial preventive physical exam(?:ination)?|IPPE)\b",
+    re.IGNORECASE,
+)
 _AGE_YEARS = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)",
                         re.IGNORECASE)  # fmt: skip
 _AGE_INFANT = re.compile(r"\b(\d{1,2})[- ](month|week|day)s?[- ]old\b", re.IGNORECASE)
@@ -130,6 +136,12 @@ def patient_age_from_note(note: Note) -> int | None:
     if years is None:
         return None
     return int(years.group(1) or years.group(2))
+
+
+def is_wellness_visit(note: Note) -> bool:
+    """True when the note documents a Medicare Annual Wellness Visit (or the Welcome to
+    Medicare exam): HCPCS services of their own, not E/M codes."""
+    return _WELLNESS.search(note.text) is not None
 
 
 def is_nurse_visit(note: Note) -> bool:
