@@ -201,6 +201,32 @@ class TestContext:
         assert [text[e.start : e.end] for e in evidence] == ["Laparoscopic", "appendectomy"]
         assert evidence[0].section == "procedure_performed"
 
+    def test_operative_note_narrative_adds_nothing_integral(self, coder: PcsCoder) -> None:
+        text = (DATA / "op_note_cholecystectomy.txt").read_text()
+        result = coder.code(parse_note(read_document(text, setting="inpatient")))
+        # Intubation for general anesthesia, the gallbladder "excised" in the description and
+        # the closure sutures are part of the cholecystectomy; the indications' ultrasound was
+        # done before the stay (suggested only).
+        assert [s.code for s in result.assigned] == ["0FT44ZZ"]
+        assert [s.code for s in result.suggestions if s.historical] == ["BW40ZZZ"]
+        assert result.queries == ()
+
+    def test_biopsy_before_resection_of_the_same_organ_is_kept(self, coder: PcsCoder) -> None:
+        text = "Percutaneous biopsy of the left kidney. Then, open left nephrectomy."
+        assert set(_code(coder, text).codes) == {"0TB13ZX", "0TT10ZZ"}
+
+    def test_excision_of_a_resected_organ_is_part_of_the_resection(self, coder: PcsCoder) -> None:
+        text = "Open left nephrectomy. The left kidney was excised en bloc."
+        assert _code(coder, text).codes == ("0TT10ZZ",)
+
+    def test_inspection_of_a_treated_organ_is_not_coded(self, coder: PcsCoder) -> None:
+        text = "Cystoscopy was performed. Transurethral resection of the bladder tumor."
+        assert _code(coder, text).codes == ("0TBB8ZZ",)
+
+    def test_inspection_by_another_approach_is_coded_apart(self, coder: PcsCoder) -> None:
+        text = "Cystoscopy was performed. Then an open partial cystectomy was done."
+        assert set(_code(coder, text).codes) == {"0TJB8ZZ", "0TBB0ZZ"}
+
     def test_discharge_summary(self, coder: PcsCoder) -> None:
         text = (DATA / "discharge_summary_stent.txt").read_text()
         result = coder.code(parse_note(read_document(text, setting="inpatient")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
@@ -79,15 +80,18 @@ class PcsCoder:
                     statement, outcome, historical, alternative, section, suggestions, queries
                 )
         complete_prefixes = {c[:4] for c, s in suggestions.items() if s.complete}
+        folded = _folded(suggestions.values())
         ranked = sorted(
             (
                 s
                 for s in suggestions.values()
-                if s.complete or s.code not in complete_prefixes or s.historical
+                if (s.complete or s.code not in complete_prefixes or s.historical)
+                and s.code not in folded
             ),
             key=lambda s: (-s.score, s.evidence[0].start if s.evidence else 0, s.code),
         )
-        return PcsResult(tuple(ranked), tuple(queries.values()))
+        kept_queries = tuple(q for q in queries.values() if q.prefix[:4] not in folded)
+        return PcsResult(tuple(ranked), kept_queries)
 
     def _outcomes(self, plan: Plan) -> list[tuple[BuildOutcome, bool]]:
         """The outcome of a plan, and, when only the side is missing, one per side.
@@ -233,6 +237,33 @@ def code_pcs(note: Note, kb: KnowledgeBase) -> PcsResult:
         ('0DTJ4ZZ',)
     """
     return PcsCoder(kb).code(note)
+
+
+def _folded(suggestions: Iterable[PcsSuggestion]) -> set[str]:
+    """Codes another code of the same note includes (guidelines B3.11 and B3.4b).
+
+    An inspection of a body part that another procedure treats by the same approach is not
+    coded apart (by another approach it is, B3.11c); an excision
+    of a body part that is also resected is part of the resection (a diagnostic excision before
+    it, a biopsy, is kept).
+    """
+    done: dict[tuple[str, str], list[str]] = {}
+    current = [s for s in suggestions if not s.historical and s.code[0] == "0"]
+    for s in current:
+        done.setdefault((s.code[1], s.code[3]), []).append(s.code)
+    folded = set()
+    for s in current:
+        others = [c for c in done[(s.code[1], s.code[3])] if c[2] != s.code[2]]
+        operations = {c[2] for c in others}
+        # B3.11c: an inspection by another approach than the procedure is coded apart.
+        if s.code[2] == "J" and any(
+            len(c) < 5 or len(s.code) < 5 or c[4] == s.code[4] for c in others
+        ):
+            folded.add(s.code)
+        diagnostic = len(s.code) == 7 and s.code[6] == "X"
+        if s.code[2] == "B" and "T" in operations and not diagnostic:
+            folded.add(s.code)
+    return folded
 
 
 def _evidence(action: Cue, cues: tuple[Cue, ...], section: str) -> tuple[Evidence, ...]:

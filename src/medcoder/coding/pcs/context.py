@@ -8,7 +8,7 @@ for a procedure, a negative *result* means it was done. A procedure is:
   orchiectomy") or "not performed/done" follows it;
 * **planned** when a plan word stands right before it ("scheduled for", "if ...", "will undergo");
 * **past** when the note's ConText rules call it historical ("history of", "years ago") or it
-  lies in a past-history section;
+  lies in a past-history or indications section;
 * otherwise **done** during this encounter.
 """
 
@@ -31,7 +31,11 @@ _PLANS = frozenset(
 _DONE_AFTER = frozenset("performed done carried made practiced indicated necessary".split())
 _REACH_BEFORE = 3
 _REACH_AFTER = 4
-_HISTORY_SECTIONS = frozenset({SectionKind.PAST_SURGICAL_HISTORY, SectionKind.PAST_MEDICAL_HISTORY})
+# Sections that tell what happened before this encounter (an op note's indications cite the
+# work-up that led to the operation).
+_HISTORY_SECTIONS = frozenset(
+    {SectionKind.PAST_SURGICAL_HISTORY, SectionKind.PAST_MEDICAL_HISTORY, SectionKind.INDICATIONS}
+)
 
 
 class ProcedureStatus(StrEnum):

@@ -8,7 +8,9 @@ in notes, matched on normalised tokens):
   (``appendectomy`` -> Appendix), an ``approach``, ``device``, ``qualifier``, ``systems`` (the
   body-system characters allowed) and ``scope`` (an endoscope word: when another procedure is
   in the same statement it gives that procedure its approach and body part and is not coded
-  on its own, as the guidelines say of an inspection done with a definitive procedure).
+  on its own, as the guidelines say of an inspection done with a definitive procedure),
+  ``integral_with`` (words that, in the same sentence, make the procedure part of another one
+  and not coded: intubation "after induction of general anesthesia").
 * ``anatomy``: anatomical words -> PCS body part labels, in order of preference.
   A label may start with ``"<body system>:"`` to hold only in that body system. A combined
   region ("chest and abdomen") lists its ``parts``: where the table has no value for the whole,
@@ -81,9 +83,11 @@ class Action:
     extra: tuple[tuple[int, str], ...] = ()  # (position, value) for sections' other axes
     scope: bool = False
     why: str = ""
+    integral_with: tuple[tuple[str, ...], ...] = ()
 
     _KEYS = frozenset(
-        "id terms section operation body systems approach device qualifier extra scope why".split()
+        "id terms section operation body systems approach device qualifier extra scope why "
+        "integral_with".split()
     )
 
     @classmethod
@@ -110,6 +114,9 @@ class Action:
             extra=tuple(sorted((int(k), str(v)) for k, v in extra.items())),
             scope=bool(data.get("scope", False)),
             why=str(data.get("why", "")),
+            integral_with=tuple(
+                phrase_tokens(t) for t in _strs(data.get("integral_with"), where + ".integral_with")
+            ),
         )
 
 

@@ -139,6 +139,8 @@ class StatementFinder:
             action = m.entry
             if action.scope and definitive:
                 continue  # an inspection done with a definitive procedure is not coded apart
+            if any(_has_phrase(tokens, phrase) for phrase in action.integral_with):
+                continue  # e.g. intubation for general anesthesia: part of the anesthesia
             operation = action.operation
             why = action.why
             if operation == "T" and _any_before(tokens, m.first, _PARTIAL, 3):
@@ -278,6 +280,12 @@ def _hours(tokens: Sequence[Token]) -> int | None:
         if number.norm.isdigit() and unit.norm in _HOURS:
             return int(number.norm) * _HOURS[unit.norm]
     return None
+
+
+def _has_phrase(tokens: Sequence[Token], phrase: tuple[str, ...]) -> bool:
+    norms = [t.norm for t in tokens]
+    n = len(phrase)
+    return any(tuple(norms[i : i + n]) == phrase for i in range(len(norms) - n + 1))
 
 
 def _norm_at(tokens: Sequence[Token], i: int) -> str:
