@@ -185,6 +185,7 @@ class TestVisitWords:
             ("HPI: Returns for follow-up of asthma.", False),
             ("HPI: Established patient seen for cough.", False),
             ("HPI: Last seen in March for knee pain.", False),
+            ("CC: Follow-up of hypothyroidism.", False),
             ("HPI: Cough for 3 days.\nPlan: Follow-up in 2 weeks.", None),
             ("HPI: Here to establish care; returns for results.", None),
         ],
@@ -197,6 +198,7 @@ class TestVisitWords:
         [
             ("HPI: 45-year-old man with cough.", 45),
             ("HPI: 72 yo woman.", 72),
+            ("HPI: Woman aged 52 with cough.", 52),
             ("HPI: 9-month-old girl for a well visit.", 0),
             ("HPI: 18-month-old boy.", 1),
             ("HPI: Adult man.", None),

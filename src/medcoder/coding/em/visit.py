@@ -35,6 +35,7 @@ _ESTABLISHED = re.compile(
     r"\breturns?\s+(?:to\s+(?:the\s+)?clinic|for|today)\b|\bhere for (?:a |her |his |their )?"
     r"(?:\w+[- ]month |routine |scheduled )?follow[- ]?up\b|\bpresents for (?:a |her |his )?"
     r"(?:\w+[- ]month )?follow[- ]?up\b|\bfollow[- ]?up (?:visit|appointment) (?:for|of)\b|"
+    r"^\s*(?:follow[- ]?up|f/u)\s+(?:of|for|on|visit)\b|"
     r"\blast seen\b|\bseen (?:here |in clinic |by me )?(?:last|previously)\b|\bknown to "
     r"(?:me|this clinic|our practice|the practice)\b|\bcomes in for (?:a |her |his )?"
     r"follow[- ]?up\b",
@@ -84,8 +85,10 @@ _WELLNESS = re.compile(
     r"initial preventive physical exam(?:ination)?|IPPE)\b",
     re.IGNORECASE,
 )
-_AGE_YEARS = re.compile(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)",
-                        re.IGNORECASE)  # fmt: skip
+_AGE_YEARS = re.compile(
+    r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)|\baged? (\d{1,3})\b",
+    re.IGNORECASE,
+)
 _AGE_INFANT = re.compile(r"\b(\d{1,2})[- ](month|week|day)s?[- ]old\b", re.IGNORECASE)
 
 
@@ -135,7 +138,7 @@ def patient_age_from_note(note: Note) -> int | None:
         return int(infant.group(1)) // 12 if infant.group(2).lower() == "month" else 0
     if years is None:
         return None
-    return int(years.group(1) or years.group(2))
+    return int(years.group(1) or years.group(2) or years.group(3))
 
 
 def is_wellness_visit(note: Note) -> bool:
