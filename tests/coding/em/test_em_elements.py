@@ -281,8 +281,21 @@ class TestScoreRisk:
     def test_a_drug_named_without_management_is_not_counted(self) -> None:
         assert score_risk(_note("Assessment: Hypertension on lisinopril.")).level is SF
 
-    def test_a_past_admission_is_not_a_decision(self) -> None:
-        assert score_risk(_note("A/P: Asthma, was admitted last year.")).level is SF
+    @pytest.mark.parametrize(
+        "plan",
+        [
+            "A/P: Asthma, was admitted last year.",
+            "A/P: Hospital follow-up after admission for CHF.",
+            "A/P: Pneumonia, s/p hospitalization last month.",
+            "A/P: Code status: DNR.",
+        ],
+    )
+    def test_a_past_stay_or_a_recorded_status_is_not_a_decision(self, plan: str) -> None:
+        assert score_risk(_note(plan)).level is SF
+
+    def test_a_dnr_decision_is_high(self) -> None:
+        note = _note("A/P: Goals of care discussed with her son; DNR/DNI status agreed.")
+        assert score_risk(note).level is HIGH
 
     def test_no_admission_needed_is_not_a_decision(self) -> None:
         assert score_risk(_note("Plan: No need for admission at this time.")).level is SF

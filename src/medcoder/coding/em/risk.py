@@ -34,7 +34,7 @@ from medcoder.coding.em.spans import (
     negated_before,
     units,
 )
-from medcoder.notes.model import Assertion, Note, SectionKind
+from medcoder.notes.model import Note, SectionKind
 
 __all__ = ["RISK_CATEGORIES", "level_of_risk", "score_risk"]
 
@@ -189,8 +189,18 @@ _RISK_FACTORS = re.compile(
     r"\bimmunocompromised\b|\bbleeding risk\b",
     re.IGNORECASE,
 )
-_PAST = re.compile(r"\b(?:was|were|previously|prior|recent(?:ly)?|last)\s+$", re.IGNORECASE)
-_NOT_CURRENT = frozenset({Assertion.NEGATED, Assertion.HYPOTHETICAL, Assertion.FAMILY})
+# "was admitted", "follow-up after admission for CHF": a past hospital stay, not a decision.
+_PAST = re.compile(
+    r"\b(?:was|were|previously|prior|recent(?:ly)?|last|after|since|following|post|during|"
+    r"from|before|prior to|since|her|his|this)\s+$",
+    re.IGNORECASE,
+)
+_DNR = re.compile(r"\bDNR\b|do[- ]not[- ]resuscitate", re.IGNORECASE)
+_DNR_DECISION = re.compile(
+    r"\b(?:discuss\w*|decid\w*|decision|elect\w*|chose|agree\w*|wish\w*|changed? to|"
+    r"goals of care|made|signed|complet\w*)\b",
+    re.IGNORECASE,
+)
 _CONDITIONAL = re.compile(r"\b(?:if|should|unless|in case)\b", re.IGNORECASE)
 _DECISIONS = frozenset(
     {
@@ -215,8 +225,10 @@ def score_risk(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
     candidates: list[tuple[str, str, Unit, tuple[int, int]]] = []
     for unit in units(note, include=_RISK_SECTIONS):
         candidates.extend(_candidates(note, unit, lexicon))
-    # A drug continued after an "s/p" is current management: history does not rule it out.
-    keep = asserted(note, [span for _, _, _, span in candidates], ignore=_NOT_CURRENT)
+    # Decisions must be asserted for this visit ("s/p admission last month" is not one); a
+    # drug is judged by the words right before it only (below): a drug continued after an
+    # "s/p" is current management.
+    keep = asserted(note, [span for _, _, _, span in candidates])
     findings: dict[tuple[str, str], MdmFinding] = {}
     for (category, label, unit, span), ok in zip(candidates, keep, strict=True):
         drug = category in _DRUG_CATEGORIES
@@ -228,6 +240,12 @@ def score_risk(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
             continue
         if category == "hospitalization" and _PAST.search(note.text, unit.scope_start, span[0]):
             continue
+        if (
+            category == "dnr_or_deescalation"
+            and _DNR.fullmatch(label)
+            and not _DNR_DECISION.search(note.text, unit.scope_start, unit.scope_end)
+        ):
+            continue  # "Code status: DNR" records a status; the decision must be documented
         if category in _DECISIONS and _CONDITIONAL.search(note.text, unit.sentence.start, span[0]):
             continue  # "if she worsens, will admit": a contingency, not a decision
         # One finding per drug; otherwise one per category and sentence ("hospitalization was
