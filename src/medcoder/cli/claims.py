@@ -8,6 +8,8 @@ with pyx12 before it is written; an invalid file is not written (exit 1). Bad in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +21,8 @@ from medcoder.cli._common import fail, open_kb
 from medcoder.cli._output import console, err_console, print_json
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from medcoder.claims.model import Claim
     from medcoder.claims.practice import Practice
     from medcoder.claims.x12.envelope import Batch
@@ -101,13 +105,16 @@ def x12(
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="Database mode: SQLAlchemy URL (default "
                                "$MEDCODER_DATABASE_URL).")] = None,
+    org_id: Annotated[str | None, typer.Option(
+        "--org", help="Database mode: the organization (when several bill this payer).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write claims as one 837P or 837I file (validated with pyx12 before it is written)."""
     if payer is not None:
         if claim_files:
             fail("give either --from files or --payer (database), not both")
-        _x12_for_payer(payer, output, practice, database_url, as_json)
+        _x12_for_payer(payer, output, practice, database_url, as_json, org_id)
         return
     if not claim_files:
         fail("give --from CLAIM.json (repeatable) with --practice, or --payer P (database)")
@@ -187,20 +194,122 @@ def build(
     practice: PracticeOpt = None,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="SQLAlchemy URL (default $MEDCODER_DATABASE_URL).")] = None,
+    frequency: Annotated[str, typer.Option(
+        "--frequency", help="1 original, 7 replacement, 8 void (7/8 need --original).")] = "1",
+    original: Annotated[str | None, typer.Option(
+        "--original", help="The payer's claim control number of the claim replaced or "
+                           "voided (REF*F8).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build (and store, status built) the claim of a coded encounter in the database."""
-    _build_from_database(encounter, practice, database_url, as_json)
+    _build_from_database(encounter, practice, database_url, as_json, frequency, original)
+
+
+@contextmanager
+def _session(url: str | None) -> Iterator[Session]:
+    """A session on the database (engine disposed afterwards: no connection left open)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from medcoder.store.db import database_url, make_engine, make_session_factory
+
+    url = url or database_url()
+    try:
+        make_url(url)
+    except ArgumentError:
+        fail(f"--database-url is not a database URL: {url!r}")
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _x12_for_payer(payer: str, output: Path, practice: Path | None, url: str | None,
-                   as_json: bool) -> None:
-    fail("database mode is not available yet: use --from CLAIM.json --practice PRACTICE.yaml")
+                   as_json: bool, org_id: str | None = None) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from medcoder.claims.db import write_payer_batch
+    from medcoder.claims.x12.validate import validate_x12
+    from medcoder.errors import MedcoderError
+
+    prac = _practice(practice)
+    try:
+        with _session(url) as session:
+            result = write_payer_batch(session, prac, payer, file_name=output.name,
+                                       org_id=org_id)
+            report = validate_x12(result.text)
+            if not report.ok:
+                session.rollback()
+                err_console.print(f"[bold red]error:[/bold red] pyx12 found "
+                                  f"{len(report.errors)} error(s); nothing written",
+                                  highlight=False)
+                for e in report.errors[:20]:
+                    err_console.print(f"  {escape(e)}", highlight=False)
+                raise typer.Exit(1)
+            output.write_text(result.text, encoding="ascii")
+            session.commit()
+    except MedcoderError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    summary = {"file": str(output), "transaction": result.batch.transaction_set,
+               "control_number": f"{result.batch.control_number:09d}",
+               "payer": result.batch.payer_id,
+               "claims": [c.claim_id for c in result.claims],
+               "total_charge": f"{result.batch.total_charge:.2f}", "pyx12_errors": 0}
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"wrote {escape(str(output))}: {summary['transaction']}, "
+                      f"{len(result.claims)} claim(s) now submitted, total "
+                      f"{summary['total_charge']}, control number {summary['control_number']}",
+                      highlight=False)
 
 
 def _build_from_database(encounter: str, practice: Path | None, url: str | None,
-                         as_json: bool) -> None:
-    fail("database mode is not available yet: use claim x12 --from CLAIM.json")
+                         as_json: bool, frequency: str = "1",
+                         original: str | None = None) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from medcoder.claims.db import build_and_store
+    from medcoder.claims.errors import ClaimEditError
+    from medcoder.claims.model import Frequency
+    from medcoder.edits.engine import Editor
+    from medcoder.errors import MedcoderError
+
+    prac = _practice(practice)
+    try:
+        freq = Frequency(frequency)
+    except ValueError:
+        fail(f"--frequency must be 1, 7 or 8, got {frequency!r}")
+    with open_kb() as kb:
+        editor = Editor(kb)
+        try:
+            with _session(url) as session:
+                record = build_and_store(session, encounter, prac, editor, frequency=freq,
+                                         original_claim_reference=original)
+                session.commit()
+                summary = {"claim": record.id, "patient_control_number":
+                           record.patient_control_number, "encounter": record.encounter_id,
+                           "payer": record.payer_key, "claim_type": record.claim_type,
+                           "frequency": record.frequency, "status": record.status,
+                           "total_charge": f"{record.total_charge:.2f}"}
+        except ClaimEditError as exc:
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}",
+                              highlight=False)
+            raise typer.Exit(1) from None
+        except MedcoderError as exc:
+            fail(str(exc))
+        except SQLAlchemyError as exc:
+            fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"built claim {summary['claim']} ({summary['patient_control_number']}) "
+                      f"for payer {summary['payer']}: 837{summary['claim_type']}, total "
+                      f"{summary['total_charge']}, status built", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
