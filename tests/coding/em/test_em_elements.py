@@ -38,6 +38,7 @@ class TestClassifyProblem:
             ("uncertain", "Breast lump.", "undiagnosed_uncertain"),
             ("acute", "Headache of unclear etiology.", "undiagnosed_uncertain"),
             ("injury", "Distal radius fracture.", "acute_complicated_injury"),
+            ("injury", "Colles fracture, routine healing.", "acute_uncomplicated"),
             ("threat", "Pulmonary embolism.", "threat_to_life"),
         ],
     )

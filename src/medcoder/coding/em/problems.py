@@ -107,7 +107,7 @@ _NOT_A_PROBLEM = re.compile(
 # "Colon cancer screening": a screening is not the condition.
 _SCREENING = re.compile(r"\s+(?:screening|prevention)\b", re.IGNORECASE)
 _RECOVERING = re.compile(
-    r"\brecover\w*|\bresolv\w*|\bhealed\b|\bs/p\b|\bstatus post\b|\bweeks? (?:ago|after)\b|"
+    r"\brecover\w*|\bresolv\w*|\bheal(?:ed|ing)\b|\bs/p\b|\bstatus post\b|\bweeks? (?:ago|after)\b|"
     r"\bmonths? (?:ago|after)\b",
     re.IGNORECASE,
 )
@@ -135,6 +135,9 @@ def classify_problem(kind: str, context: str) -> str:
     if kind == "threat" and _RECOVERING.search(context):
         # "STEMI 3 weeks ago, recovering well": followed up like a chronic illness.
         return "stable_chronic"
+    if kind == "injury" and _RECOVERING.search(context):
+        # "Colles fracture, routine healing": the follow-up of an uncomplicated course.
+        return "acute_uncomplicated"
     if kind == "threat" or _THREAT.search(context):
         return "threat_to_life"
     if kind == "chronic":
