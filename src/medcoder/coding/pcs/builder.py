@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from medcoder.codesets._pcs_axes import AXIS_NAMES
 from medcoder.codesets.icd10pcs import Icd10pcs, PcsAxisValue
@@ -35,6 +36,7 @@ _APPROACH_SECTIONS = frozenset("012347890FX")
 _CONTRAST_RARE = frozenset("04")
 
 
+@lru_cache(maxsize=8192)
 def label_key(label: str) -> tuple[tuple[str, ...], str | None]:
     """A label's words without side words, and its side: ``"Left Radius"`` ->
     ``(("radius",), "left")``."""
@@ -101,6 +103,17 @@ class AxisBuilder:
     def __init__(self, pcs: Icd10pcs) -> None:
         self._pcs = pcs
         self._next: dict[str, tuple[PcsAxisValue, ...]] = {}
+        self._by_key: dict[str, dict[tuple[str, ...], list[PcsAxisValue]]] = {}
+
+    def _body_values(self, table: str, key: tuple[str, ...]) -> list[PcsAxisValue]:
+        """The table's body-part values whose label reads ``key`` (side words aside)."""
+        if table not in self._by_key:
+            index: dict[tuple[str, ...], list[PcsAxisValue]] = {}
+            for v in self.next_values(table):
+                if v.label is not None:
+                    index.setdefault(label_key(v.label)[0], []).append(v)
+            self._by_key[table] = index
+        return self._by_key[table].get(key, [])
 
     def next_values(self, prefix: str) -> tuple[PcsAxisValue, ...]:
         if prefix not in self._next:
@@ -172,11 +185,7 @@ class AxisBuilder:
                 for table in tables:
                     if system and table[1] not in system:
                         continue
-                    matches = [
-                        v
-                        for v in self.next_values(table)
-                        if v.label is not None and label_key(v.label)[0] == want
-                    ]
+                    matches = self._body_values(table, want)
                     if not matches:
                         continue
                     side = word.side

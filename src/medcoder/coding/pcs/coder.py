@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -236,7 +237,14 @@ def code_pcs(note: Note, kb: KnowledgeBase) -> PcsResult:
         >>> code_pcs(note, kb).codes
         ('0DTJ4ZZ',)
     """
-    return PcsCoder(kb).code(note)
+    coder = _CODERS.get(kb)
+    if coder is None:
+        coder = _CODERS[kb] = PcsCoder(kb)
+    return coder.code(note)
+
+
+# One coder per open knowledge base: its phrase tables and table caches are built once.
+_CODERS: weakref.WeakKeyDictionary[KnowledgeBase, PcsCoder] = weakref.WeakKeyDictionary()
 
 
 def _folded(suggestions: Iterable[PcsSuggestion]) -> set[str]:
