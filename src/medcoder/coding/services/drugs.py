@@ -228,16 +228,26 @@ def _per(maker: LineMaker, drug: DrugCode, scanner: Scanner) -> list[tuple[Decim
 
 def _drug_lines(maker: LineMaker, scanner: Scanner, given: _Given) -> list[CodedService]:
     drug, mention = given.drug, given.mention
-    dose = _DOSE.search(mention.after) or _DOSE.search(mention.context)
-    if dose is None:
+    doses = list(_DOSE.finditer(mention.context))
+    if not doses:
         scanner.warnings.append(
             f"{drug.name} given without a documented dose: {drug.codes[-1]} units cannot be "
             "computed, query the provider"
         )
         return []
-    quantity = Decimal(dose[1].replace(",", ""))
     per = _per(maker, drug, scanner)
-    counts = units_for(quantity, dose[2], per) if per else None
+    # The dose nearest the drug's name among those in its billing unit's dimension
+    # ("30 mL of fluid removed; then 40 mg Depo-Medrol" -> 40 mg).
+    at = mention.start - mention.context_start
+    ranked = sorted(doses, key=lambda d: (d.start() < at, abs(d.start() - at)))
+    dose, counts = ranked[0], None
+    for candidate in ranked:
+        found = (
+            units_for(Decimal(candidate[1].replace(",", "")), candidate[2], per) if per else None
+        )
+        if found is not None:
+            dose, counts = candidate, found
+            break
     if counts is None or per is None:
         scanner.warnings.append(
             f"{drug.name} {dose[0]}: the dose cannot be converted to the billing unit of "

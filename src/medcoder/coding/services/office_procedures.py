@@ -21,6 +21,7 @@ from medcoder.coding.services.scan import (
     count_in,
     lengths_cm,
     side_of,
+    site_in,
 )
 
 __all__ = ["find_office_procedures"]
@@ -156,44 +157,63 @@ _ANY_LESION = _rx(_PREMALIGNANT.pattern + "|" + _BENIGN.pattern)
 _LESIONS = r"actinic keratoses|aks|lesions|warts|verrucae|keratoses|sks|spots"
 
 
+_PREMALIGNANT_NOUNS = r"actinic keratos[ie]s|aks?|solar keratos[ie]s|premalignant lesions?"
+_BENIGN_NOUNS = r"warts?|verrucae|seborrheic keratos[ie]s|sks?|molluscum|condylomata"
+
+
 def _destruction(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
-    premalignant: list[tuple[int, Mention]] = []
-    benign: list[tuple[int, Mention]] = []
+    premalignant: list[tuple[int, Mention, str]] = []
+    benign: list[tuple[int, Mention, str]] = []
     seen: set[int] = set()
     for mention in scanner.mentions(_DESTRUCTION, "Destruction of lesions", _ANY_LESION):
         context = mention.context
         if mention.context_start in seen:
             continue
         seen.add(mention.context_start)
-        kind = (
-            premalignant
-            if _PREMALIGNANT.search(context)
-            else benign
-            if _BENIGN.search(context)
-            else None
-        )
-        if kind is None:
-            continue
-        count = count_in(context, _LESIONS)
-        if count is None:
-            scanner.warnings.append(
-                "lesion destruction: the number of lesions is not documented; one assumed"
-            )
-        kind.append((count or 1, mention))
+        both = bool(_PREMALIGNANT.search(context) and _BENIGN.search(context))
+        for kind, pattern, nouns in (
+            (premalignant, _PREMALIGNANT, _PREMALIGNANT_NOUNS),
+            (benign, _BENIGN, _BENIGN_NOUNS),
+        ):
+            found = pattern.search(context)
+            if found is None:
+                continue
+            # One kind in the sentence: "5 lesions" counts it; both kinds: each its own noun.
+            count = count_in(context, nouns if both else f"{nouns}|{_LESIONS}")
+            if count is None:
+                scanner.warnings.append(
+                    "lesion destruction: the number of lesions is not documented; one assumed"
+                )
+            kind.append((count or 1, mention, site_in(context[found.start() :])))
     lines: list[CodedService] = []
-    n = sum(c for c, _ in premalignant)
-    found = [m for _, m in premalignant]
+    n = sum(c for c, _, _ in premalignant)
+    ak_mentions = [m for _, m, _ in premalignant]
+    site = premalignant[0][2] if premalignant else ""
     if n >= 15:
-        lines.append(maker.line("17004", _P, found, f"{n} premalignant lesions (15 or more)"))
+        lines.append(
+            maker.line(
+                "17004", _P, ak_mentions, f"{n} premalignant lesions (15 or more)", site=site
+            )
+        )
     elif n:
-        lines.append(maker.line("17000", _P, found, "premalignant lesion, first"))
+        lines.append(maker.line("17000", _P, ak_mentions, "premalignant lesion, first", site=site))
         if n > 1:
-            lines.append(maker.line("17003", _P, found, f"premalignant lesions 2-{n}", units=n - 1))
-    n = sum(c for c, _ in benign)
+            lines.append(
+                maker.line(
+                    "17003", _P, ak_mentions, f"premalignant lesions 2-{n}", units=n - 1, site=site
+                )
+            )
+    n = sum(c for c, _, _ in benign)
     if n:
         code = "17111" if n >= 15 else "17110"
         lines.append(
-            maker.line(code, _P, [m for _, m in benign], f"{n} benign lesion(s) destroyed")
+            maker.line(
+                code,
+                _P,
+                [m for _, m, _ in benign],
+                f"{n} benign lesion(s) destroyed",
+                site=benign[0][2],
+            )
         )
     return lines
 

@@ -39,7 +39,8 @@ OFFICE_TESTS: tuple[OfficeTest, ...] = (
     OfficeTest("urinalysis", r"urinalysis|(?-i:UA)|urine dip(?:stick)?|dipstick urin\w*",
                "81002", ((r"automated|analy[sz]er|clinitek", "81003"),)),
     OfficeTest("rapid strep", r"rapid strep\w*(?: (?:a|antigen|test|screen))*|rapid (?:group a )?"
-               r"strep|radt|strep (?:a )?(?:rapid )?antigen", "87880", clia_waived_qw=True),
+               r"strep|radt|strep (?:a )?(?:rapid )?antigen|strep (?:test|screen|swab)", "87880",
+               clia_waived_qw=True),
     OfficeTest("rapid influenza", r"rapid (?:influenza|flu)(?: a(?:/| and | & )b)?(?: test| swab"
                r"| antigen)*|(?:influenza|flu) (?:a(?:/| and | & )b )?(?:rapid )?(?:antigen|swab"
                r"|test)", "87804", clia_waived_qw=True),

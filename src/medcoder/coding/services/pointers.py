@@ -24,6 +24,7 @@ __all__ = ["DIAGNOSIS_FAMILIES", "assign_pointers", "family_of"]
 _VACCINE = ("Z23",)
 _SKIN_BIOPSY = ("C43", "C44", "C4A", "D03", "D04", "D22", "D23", "D48", "D49", "L", "R22", "R23")
 _JOINT = ("M", "S", "G89")
+_HYDRATION = ("E86", "E87", "R11", "A08", "A09", "K52", "N17", "R50", "T67", "E16", "E10", "E11")
 _STEROID = ("J45", "J44", "J30", "J01", "J02", "J03", "J06", "J20", "H66", "M", "L", "T78",
             "R21", "R06")  # fmt: skip
 
@@ -66,6 +67,7 @@ DIAGNOSIS_FAMILIES: dict[str, tuple[str, ...]] = {
     "J1100": _STEROID, "J1020": _STEROID, "J1030": _STEROID, "J1040": _STEROID,
     "J2920": _STEROID, "J2930": _STEROID, "J3301": _STEROID, "J0702": _STEROID,
     "J0561": ("A5", "J02", "J03", "I00", "I01", "I02"),
+    "9636": _HYDRATION, "J7030": _HYDRATION, "J7040": _HYDRATION, "J7050": _HYDRATION,
 }  # fmt: skip
 
 _ADMIN = frozenset({ServiceKind.ADMINISTRATION, ServiceKind.VACCINE_ADMIN})
@@ -104,6 +106,11 @@ def _match_length(code: str, family: tuple[str, ...]) -> int:
 
 
 _WORD = re.compile(r"[a-z]{4,}")
+_GENERIC_WORDS = frozenset(
+    {"acute", "chronic", "with", "without", "unspecified", "other", "more",
+     "than", "type", "history", "patient", "today", "given", "performed", "stable", "primary",
+     "encounter", "disease", "disorder", "pain"}
+)  # fmt: skip
 
 
 def _overlap(note: Note, service: Sequence[Evidence], diagnosis: Sequence[Evidence]) -> int:
@@ -112,7 +119,8 @@ def _overlap(note: Note, service: Sequence[Evidence], diagnosis: Sequence[Eviden
     for s in service:
         sentence = note.sentence_at(s.start)
         words |= set(_WORD.findall(note.text_of(sentence).lower() if sentence else s.text.lower()))
-    return len(words & {w for d in diagnosis for w in _WORD.findall(d.text.lower())})
+    shared = words & {w for d in diagnosis for w in _WORD.findall(d.text.lower())}
+    return len(shared - _GENERIC_WORDS)
 
 
 def _strong(line: CodedService, diagnoses: Sequence[CodeSuggestion]) -> set[int]:
@@ -141,6 +149,9 @@ def _pointers_for(
     near = sorted((r, o, p) for _, r, o, p in ranked if r <= 1)
     if near:
         return tuple(p for _, _, p in near[:4]), ""
+    named = sorted((o, p) for _, _, o, p in ranked if o < 0)  # "NS ... for dehydration"
+    if named:
+        return tuple(p for _, p in named[:4]), ""
     return (1,), (
         f"{line.code}: no assigned diagnosis supports it (documented near it or of its kind); "
         f"pointed to the first-listed {diagnoses[0].code}: check medical necessity"
