@@ -91,6 +91,13 @@ class TestPractice:
         with pytest.raises(InputError, match=re.escape("'billing_provider.npi' is not a valid")):
             practice_from_dict(data, practice.fees)
 
+    def test_billing_provider_needs_zip_plus_4(self, practice: Practice) -> None:
+        data = practice.spec.model_dump(mode="json")
+        data["billing_provider"]["address"]["postal_code"] = "62701"
+        with pytest.raises(InputError, match=re.escape("'billing_provider.address' postal_code "
+                                                       "must have 9 digits")):
+            practice_from_dict(data, practice.fees)
+
     def test_unknown_payer(self, practice: Practice) -> None:
         with pytest.raises(InputError, match="payer 'NOPE' is not in the practice file"):
             practice.payer("NOPE")

@@ -104,3 +104,56 @@ class TestSftp:
                                        file_837: str) -> None:
         with pytest.raises(SubmissionError, match="failed"):
             self.house(sftp_server, password="nope").submit("x.837", file_837)
+
+
+class TestCli:
+    def test_submit_to_outbox_once(self, tmp_path: Path, file_837: str) -> None:
+        from typer.testing import CliRunner
+
+        from medcoder.cli import app
+
+        f = tmp_path / "000000321.837"
+        f.write_text(file_837)
+        runner = CliRunner()
+        args = ["claim", "submit", str(f), "--outbox", str(tmp_path / "ch")]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "ch" / "outbox" / "000000321.837").read_text() == file_837
+        again = runner.invoke(app, args)
+        assert again.exit_code == 2 and "already submitted" in again.output
+
+    def test_invalid_file_is_not_submitted(self, tmp_path: Path, file_837: str) -> None:
+        from typer.testing import CliRunner
+
+        from medcoder.cli import app
+
+        f = tmp_path / "bad.837"
+        f.write_text(file_837.replace("SBR*", "SBX*"))
+        result = CliRunner().invoke(app, ["claim", "submit", str(f), "--outbox",
+                                          str(tmp_path / "ch")])
+        assert result.exit_code == 2 and "does not validate" in result.output
+        assert not (tmp_path / "ch" / "outbox").exists()
+
+    def test_submit_and_inbox_over_sftp(self, sftp_server: SftpTestServer, tmp_path: Path,
+                                        file_837: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+        from typer.testing import CliRunner
+
+        from medcoder.cli import app
+
+        key = sftp_server.host_key
+        (tmp_path / "server.pub").write_text(f"{key.get_name()} {key.get_base64()} test\n")
+        monkeypatch.setenv("MEDCODER_SFTP_PASSWORD", sftp_server.password)
+        f = tmp_path / "000000321.837"
+        f.write_text(file_837)
+        common = ["--sftp", f"127.0.0.1:{sftp_server.port}", "--user", sftp_server.username,
+                  "--host-key", str(tmp_path / "server.pub")]
+        runner = CliRunner()
+        result = runner.invoke(app, ["claim", "submit", str(f), *common, "--json"])
+        assert result.exit_code == 0, result.output
+        assert (sftp_server.root / "outbox" / "000000321.837").read_text() == file_837
+        (sftp_server.root / "inbox").mkdir()
+        (sftp_server.root / "inbox" / "r.999").write_text("ISA*ack~")
+        result = runner.invoke(app, ["claim", "inbox", "-d", str(tmp_path / "in"), *common])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "in" / "r.999").read_text() == "ISA*ack~"

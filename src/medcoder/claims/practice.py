@@ -87,6 +87,15 @@ class BillingProviderIn(_ProviderIn):
     tax_id: str = Field(pattern=r"^\d{9}$", description="EIN, 9 digits")
     address: AddressIn
 
+    @field_validator("address")
+    @classmethod
+    def _zip_plus_4(cls, value: AddressIn) -> AddressIn:
+        # 5010 2010AA N403: the billing provider's ZIP code has all nine digits.
+        if len(value.postal_code) != 9:
+            raise ValueError(f"postal_code must have 9 digits (ZIP+4) for the billing "
+                             f"provider, got {value.postal_code!r}")
+        return value
+
     def value(self) -> Provider:
         return Provider(self.npi, self.name, None, self.taxonomy, self.tax_id,
                         self.address.value())

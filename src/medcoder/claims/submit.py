@@ -39,6 +39,7 @@ __all__ = [
     "ReceivedFile",
     "SftpClearinghouse",
     "Submission",
+    "host_key_from_line",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -146,6 +147,27 @@ class InMemoryClearinghouse:
     def receive(self) -> list[ReceivedFile]:
         out, self.responses = self.responses, []
         return out
+
+
+def host_key_from_line(line: str) -> paramiko.PKey:
+    """A server public key from an OpenSSH line (``ssh-ed25519 AAAA... comment``, as in
+    ``known_hosts`` without the host name or a ``.pub`` file).
+
+    Raises:
+        SubmissionError: not a key line.
+    """
+    import base64
+    import binascii
+
+    import paramiko
+
+    parts = line.split()
+    if parts and not parts[0].startswith(("ssh-", "ecdsa-")) and len(parts) >= 3:
+        parts = parts[1:]  # a known_hosts line starts with the host names
+    try:
+        return paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
+    except (IndexError, ValueError, binascii.Error, paramiko.SSHException) as exc:
+        raise SubmissionError(f"not an OpenSSH public key line: {line[:40]!r}...") from exc
 
 
 class SftpClearinghouse:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -310,6 +310,107 @@ def _build_from_database(encounter: str, practice: Path | None, url: str | None,
         console.print(f"built claim {summary['claim']} ({summary['patient_control_number']}) "
                       f"for payer {summary['payer']}: 837{summary['claim_type']}, total "
                       f"{summary['total_charge']}, status built", highlight=False)
+
+
+def _clearinghouse(outbox: Path | None, sftp: str | None, user: str | None,
+                   host_key: Path | None) -> Any:
+    import os
+
+    from medcoder.claims.submit import (
+        OutboxClearinghouse,
+        SftpClearinghouse,
+        host_key_from_line,
+    )
+    from medcoder.codesets.kb import default_data_home
+    from medcoder.errors import MedcoderError
+
+    if sftp is None:
+        return OutboxClearinghouse(outbox or default_data_home() / "clearinghouse")
+    host, _, port = sftp.rpartition(":")
+    if not host or not port.isdigit():
+        fail(f"--sftp must be HOST:PORT, got {sftp!r}")
+    if not user or host_key is None:
+        fail("--sftp needs --user and --host-key (the server's public key, OpenSSH format)")
+    password = os.environ.get("MEDCODER_SFTP_PASSWORD")
+    if not password:
+        fail("set MEDCODER_SFTP_PASSWORD for the SFTP login")
+    try:
+        key = host_key_from_line(host_key.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        fail(f"cannot read {host_key}: {exc.strerror}")
+    except MedcoderError as exc:
+        fail(str(exc))
+    return SftpClearinghouse(host, int(port), user, host_key=key, password=password)
+
+
+OutboxOpt = Annotated[Path | None, typer.Option(
+    "--outbox", help="Clearinghouse folder (outbox/ and inbox/ inside; default: "
+                     "clearinghouse/ in the data home).")]
+SftpOpt = Annotated[str | None, typer.Option(
+    "--sftp", help="HOST:PORT of the clearinghouse SFTP server (password from "
+                   "$MEDCODER_SFTP_PASSWORD).")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="SFTP user name.")]
+HostKeyOpt = Annotated[Path | None, typer.Option(
+    "--host-key", help="File with the server's public key line (ssh-ed25519 AAAA...).")]
+
+
+@claim_app.command("submit")
+def submit(
+    files: Annotated[list[Path], typer.Argument(help="837 files to hand over.")],
+    outbox: OutboxOpt = None,
+    sftp: SftpOpt = None,
+    user: UserOpt = None,
+    host_key: HostKeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hand 837 files to the clearinghouse (outbox folder, or SFTP); each name goes once."""
+    from medcoder.claims.x12.validate import validate_x12
+    from medcoder.errors import MedcoderError
+
+    house = _clearinghouse(outbox, sftp, user, host_key)
+    texts = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {path} as X12 text: {exc}")
+        if not validate_x12(text).ok:
+            fail(f"{path} does not validate with pyx12: not submitted")
+        texts.append((path.name, text))
+    done = []
+    for name, text in texts:
+        try:
+            done.append(house.submit(name, text))
+        except MedcoderError as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(done)
+    else:
+        for sub in done:
+            console.print(f"submitted {escape(sub.name)} -> {escape(sub.location)} "
+                          f"(sha256 {sub.sha256[:12]}...)", highlight=False)
+
+
+@claim_app.command("inbox")
+def inbox(
+    into: Annotated[Path, typer.Option("-d", "--dir", help="Folder to save responses in.")],
+    outbox: OutboxOpt = None,
+    sftp: SftpOpt = None,
+    user: UserOpt = None,
+    host_key: HostKeyOpt = None,
+) -> None:
+    """Fetch the clearinghouse's responses (999, 277CA, 835) into a folder."""
+    from medcoder.errors import MedcoderError
+
+    house = _clearinghouse(outbox, sftp, user, host_key)
+    try:
+        files = house.receive()
+    except MedcoderError as exc:
+        fail(str(exc))
+    into.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        (into / f.name).write_text(f.text, encoding="ascii", errors="replace")
+    console.print(f"received {len(files)} file(s) into {escape(str(into))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
