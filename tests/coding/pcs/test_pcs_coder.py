@@ -55,6 +55,7 @@ class TestCompleteCodes:
             ("Continuous venovenous hemodiafiltration was started.", "5A1D90Z"),
             ("Total abdominal hysterectomy.", "0UT90ZZ"),
             ("Thoracentesis, right.", "0W993ZZ"),
+            ("A left double J catheter was placed by cystoscopy.", "0T778DZ"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -154,6 +155,23 @@ class TestQueries:
         assert result.codes == ("10D0",)
         assert result.queries[0].axis == "Qualifier"
         assert {v for v, _ in result.queries[0].candidates} == {"0", "1", "2"}
+
+    @pytest.mark.parametrize(
+        ("text", "code"),
+        [
+            ("Mesenteric angiography showed occlusion.", "B414"),
+            ("Coronary angiography showed three-vessel disease.", "B211"),
+            ("Angio-CT of the abdominal aorta was performed.", "B420"),
+            ("She received radiotherapy to the lung.", "DB02"),
+            ("Thyroid scintigraphy showed a cold nodule.", "CG12"),
+        ],
+    )
+    def test_other_sections_stop_at_the_undocumented_axis(
+        self, coder: PcsCoder, text: str, code: str
+    ) -> None:
+        result = _code(coder, text)
+        assert result.codes == (code,)
+        assert result.queries[0].position == 5
 
     def test_chemotherapy_without_route_is_a_query_not_a_code(self, coder: PcsCoder) -> None:
         result = _code(coder, "She received chemotherapy with cisplatin.")
