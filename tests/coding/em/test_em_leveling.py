@@ -332,6 +332,23 @@ class TestLevelVisit:
         assert [(line.code, line.modifiers) for line in result.lines] == [("99214", ("25",))]
         assert result.basis is Basis.MDM
 
+    def test_a_test_reported_separately_is_not_data(self) -> None:
+        text = (
+            "Results: ECG, my interpretation: sinus rhythm. X-ray of the left ankle reviewed.\n"
+            f"{LOW_NOTE} Check TSH."
+        )
+        with_data = level_visit(_note(text), OFFICE_EST)
+        assert with_data.mdm.data.level is MdmLevel.HIGH  # 3 tests + interpretation
+        context = VisitContext(
+            visit_type=VisitType.OFFICE,
+            new_patient=False,
+            separately_reported=frozenset({"93000", "73610"}),
+        )
+        result = level_visit(_note(text), context)
+        assert [f.label for f in result.mdm.data.findings] == ["tsh"]
+        assert result.mdm.data.level is MdmLevel.STRAIGHTFORWARD
+        assert "ecg reported separately (93000): not counted as E/M data" in result.warnings
+
     def test_visit_type_inferred_with_a_warning(self) -> None:
         result = level_visit(_note("HPI: Returns for follow-up.\n" + LOW_NOTE))
         assert result.visit_type is VisitType.OFFICE

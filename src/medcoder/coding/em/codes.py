@@ -16,11 +16,13 @@ __all__ = [
     "DESCRIPTIONS",
     "FAMILIES",
     "PREVENTIVE_AGE_BANDS",
+    "INTERPRETED_TESTS",
     "CodeFamily",
     "Prolonged",
     "discharge_code",
     "preventive_code",
     "prolonged_units",
+    "tests_reported_separately",
 ]
 
 _SF, _LOW, _MOD, _HIGH = MdmLevel
@@ -176,3 +178,40 @@ def prolonged_units(prolonged: Prolonged, minutes: int) -> int:
         2
     """
     return max(0, (minutes - prolonged.base) // 15)
+
+
+#: CPT codes of tests whose professional interpretation is part of the code, by the E/M
+#: lexicon label of the test: when the same provider reports one, the test does not count as
+#: E/M data. Radiology codes 73000-73725 (extremity x-rays) map to every "x-ray".
+INTERPRETED_TESTS: dict[str, str] = {
+    "93000": "ecg",
+    "93010": "ecg",
+    "93040": "ecg",
+    "93042": "ecg",
+    "94010": "spirometry",
+    "94060": "spirometry",
+    "71045": "chest x-ray",
+    "71046": "chest x-ray",
+    "71047": "chest x-ray",
+    "71048": "chest x-ray",
+    "93306": "echocardiogram",
+    "93307": "echocardiogram",
+    "93224": "holter",
+    "93227": "holter",
+}
+
+
+def tests_reported_separately(codes: frozenset[str]) -> dict[str, str]:
+    """The E/M test labels that reported ``codes`` take out of the data, by code.
+
+    Example:
+        >>> tests_reported_separately(frozenset({"93000", "73610", "99213"}))
+        {'73610': 'x-ray', '93000': 'ecg'}
+    """
+    found: dict[str, str] = {}
+    for code in sorted(codes):
+        if code in INTERPRETED_TESTS:
+            found[code] = INTERPRETED_TESTS[code]
+        elif code.isdigit() and 73000 <= int(code) <= 73725:
+            found[code] = "x-ray"
+    return found

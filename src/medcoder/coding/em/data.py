@@ -83,9 +83,23 @@ _NARRATIVE = frozenset(
 _NOT_DATA = HISTORY_SECTIONS | {SectionKind.VITAL_SIGNS}
 
 
-def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
-    """The data element of a note."""
+def score_data(
+    note: Note, lexicon: EmLexicon | None = None, *, not_counted: frozenset[str] = frozenset()
+) -> MdmElement:
+    """The data element of a note.
+
+    Args:
+        note: The parsed note.
+        lexicon: The test words; the packaged lexicon by default.
+        not_counted: Labels of tests whose interpretation the same provider reports
+            separately (``"ecg"``, ``"x-ray"`` for every x-ray): neither their order, review
+            nor interpretation counts (CPT E/M guidelines).
+    """
     lexicon = lexicon or load_lexicon()
+
+    def counted(label: str) -> bool:
+        return not any(label == x or label.startswith(x + " ") for x in not_counted)
+
     test_pattern = lexicon.test_regex
     tests: dict[str, MdmFinding] = {}
     sources: dict[str, MdmFinding] = {}
@@ -106,9 +120,10 @@ def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
         if interpretation is None and _search(note, unit, _INTERPRETATION):
             first = next(matches(note, unit, test_pattern), None)
             label = "test" if first is None else _label(lexicon, first)
-            interpretation = MdmFinding(
-                "independent_interpretation", label, MdmLevel.MODERATE, evidence
-            )
+            if counted(label):
+                interpretation = MdmFinding(
+                    "independent_interpretation", label, MdmLevel.MODERATE, evidence
+                )
         if discussion is None and (match := _search(note, unit, _DISCUSSION)):
             discussion = MdmFinding(
                 "external_discussion", match.group("who").strip(), MdmLevel.MODERATE, evidence
@@ -120,7 +135,7 @@ def score_data(note: Note, lexicon: EmLexicon | None = None) -> MdmElement:
             test_mentions.append((unit, _label(lexicon, test), (test.start(), test.end())))
     for unit, label, span in test_mentions:
         # "UA negative" is a test reviewed: only "no labs", "without imaging" leave it out.
-        if not negated_before(note, unit, span[0]) and label not in tests:
+        if not negated_before(note, unit, span[0]) and label not in tests and counted(label):
             tests[label] = MdmFinding("unique_test", label, MdmLevel.LOW, evidence_of(note, unit))
     return level_of_data(
         list(tests.values()), list(sources.values()), historian, interpretation, discussion

@@ -18,6 +18,7 @@ from medcoder.coding.em.codes import (
     discharge_code,
     preventive_code,
     prolonged_units,
+    tests_reported_separately,
 )
 from medcoder.coding.em.lexicon import EmLexicon
 from medcoder.coding.em.mdm import describe_mdm, score_mdm
@@ -91,7 +92,10 @@ def level_visit(
     if visit_type is None:
         visit_type = visit_type_from_note(note)
         warnings.append(f"visit type not given: taken as {visit_type.value} from the note")
-    mdm, mdm_warnings = score_mdm(note, lexicon)
+    reported = tests_reported_separately(context.separately_reported)
+    for code, label in reported.items():
+        warnings.append(f"{label} reported separately ({code}): not counted as E/M data")
+    mdm, mdm_warnings = score_mdm(note, lexicon, not_counted=frozenset(reported.values()))
     warnings.extend(mdm_warnings)
     minutes: int | None = context.total_minutes
     time_evidence: Evidence | None = None

@@ -12,8 +12,12 @@ from medcoder.notes.model import Note
 __all__ = ["combine_mdm", "describe_mdm", "score_mdm"]
 
 
-def score_mdm(note: Note, lexicon: EmLexicon | None = None) -> tuple[MdmBreakdown, tuple[str, ...]]:
+def score_mdm(
+    note: Note, lexicon: EmLexicon | None = None, *, not_counted: frozenset[str] = frozenset()
+) -> tuple[MdmBreakdown, tuple[str, ...]]:
     """The MDM breakdown of a note (problems, data, risk), and warnings.
+
+    ``not_counted`` names tests reported separately (see :func:`.data.score_data`).
 
     Example:
         >>> from medcoder.notes import parse_note, read_document
@@ -24,7 +28,8 @@ def score_mdm(note: Note, lexicon: EmLexicon | None = None) -> tuple[MdmBreakdow
         ('low', 'moderate', 'low')
     """
     problems, warnings = score_problems(note, lexicon)
-    breakdown = combine_mdm(problems, score_data(note, lexicon), score_risk(note, lexicon))
+    data = score_data(note, lexicon, not_counted=not_counted)
+    breakdown = combine_mdm(problems, data, score_risk(note, lexicon))
     return breakdown, warnings
 
 

@@ -113,6 +113,8 @@ class VisitContext:
             99417 / 99418).
         total_minutes: Total time on the date of the encounter when the encounter input
             states it; otherwise it is read from the note.
+        separately_reported: CPT codes the same provider reports for this encounter (e.g.
+            93000 ECG with interpretation): the tests they interpret do not count as E/M data.
     """
 
     visit_type: VisitType | None = None
@@ -121,6 +123,7 @@ class VisitContext:
     date_of_service: dt.date | None = None
     medicare: bool = False
     total_minutes: int | None = None
+    separately_reported: frozenset[str] = frozenset()
 
     @classmethod
     def from_document(cls, document: Document, *, medicare: bool = False) -> VisitContext:
