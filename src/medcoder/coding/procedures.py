@@ -28,7 +28,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from medcoder.codesets import KnowledgeBase
-from medcoder.coding.em import EmResult, VisitContext, level_visit
+from medcoder.codesets.cpt import Cpt
+from medcoder.coding.em import EmResult, VisitContext, VisitType, level_visit
 from medcoder.coding.result import CodeSuggestion, CodingResult, Evidence
 from medcoder.coding.services import (
     CodedService,
@@ -48,6 +49,7 @@ __all__ = [
     "ProcedureResult",
     "line_to_dict",
     "procedures_to_dict",
+    "professional_only",
     "settle_em_line",
 ]
 
@@ -135,6 +137,8 @@ class ProcedureCoder:
             )
             services, added = found.lines, found.added_diagnoses
             warnings.extend(found.warnings)
+            if em is not None and em.visit_type is VisitType.EMERGENCY:
+                services = professional_only(self._kb, services, warnings)
         em_lines: list[CodedService] = []
         if em is not None:
             warnings.extend(em.warnings)
@@ -180,6 +184,53 @@ class ProcedureCoder:
             if checked is not None:
                 lines.append(checked)
         return lines
+
+
+#: Facility setting: the hospital bills the supplies, drugs, their administration and the
+#: tests it runs; the physician bills the reading (ECG 93010, spirometry -26).
+_READING_ONLY = {"93000": "93010", "93005": ""}
+_PROFESSIONAL_26 = frozenset({"94010", "94060"})
+_FACILITY_KINDS = frozenset(
+    {ServiceKind.DRUG, ServiceKind.ADMINISTRATION, ServiceKind.VACCINE, ServiceKind.VACCINE_ADMIN}
+)
+
+
+def professional_only(
+    kb: KnowledgeBase, lines: Sequence[CodedService], warnings: list[str]
+) -> tuple[CodedService, ...]:
+    """The lines a physician bills for an emergency department visit.
+
+    Drugs, their administration, vaccines, venipuncture and lab tests are the hospital's
+    (facility claim); ECG becomes the reading 93010, spirometry takes 26; procedures stay.
+    """
+    kept: list[CodedService] = []
+    dropped: list[str] = []
+    for line in lines:
+        if line.code in _READING_ONLY:
+            reading = _READING_ONLY[line.code]
+            if reading:
+                kept.append(
+                    replace(
+                        line,
+                        code=reading,
+                        description=Cpt(kb).description(reading),
+                        rationale=f"{line.rationale}; emergency department: reading only",
+                    )
+                )
+            else:
+                dropped.append(line.code)
+        elif line.code in _PROFESSIONAL_26:
+            kept.append(line.with_modifier("26"))
+        elif line.kind in _FACILITY_KINDS or line.kind is ServiceKind.TEST:
+            dropped.append(line.code)
+        else:
+            kept.append(line)
+    if dropped:
+        warnings.append(
+            "emergency department: " + ", ".join(dropped) + " are billed by the hospital "
+            "(facility claim), not on the physician's claim"
+        )
+    return tuple(kept)
 
 
 def settle_em_line(

@@ -8,7 +8,12 @@ import pytest
 
 from medcoder.codesets import KnowledgeBase
 from medcoder.coding import DiagnosisCoder
-from medcoder.coding.procedures import ProcedureCoder, ProcedureResult, settle_em_line
+from medcoder.coding.procedures import (
+    ProcedureCoder,
+    ProcedureResult,
+    professional_only,
+    settle_em_line,
+)
 from medcoder.coding.result import CodingResult
 from medcoder.coding.services import CodedService, LineSystem, ServiceKind
 from medcoder.edits.encounter import Patient, Sex
@@ -113,3 +118,29 @@ class TestModifier25:
         injection = _line("96372", ServiceKind.ADMINISTRATION)
         settled = settle_em_line(kb, em, [lab, injection], self.DAY, warnings)
         assert settled is not None and settled.modifiers == ("25",)
+
+
+class TestEmergencyDepartment:
+    def test_the_physician_bills_readings_and_procedures_not_facility_items(
+        self, kb: KnowledgeBase
+    ) -> None:
+        warnings: list[str] = []
+        lines = [
+            _line("93000", ServiceKind.TEST),
+            _line("94010", ServiceKind.TEST),
+            _line("36415", ServiceKind.TEST),
+            _line("J1885", ServiceKind.DRUG),
+            _line("96372", ServiceKind.ADMINISTRATION),
+            _line("12002", ServiceKind.PROCEDURE),
+        ]
+        kept = professional_only(kb, lines, warnings)
+        assert [(line.code, line.modifiers) for line in kept] == [
+            ("93010", ()),
+            ("94010", ("26",)),
+            ("12002", ()),
+        ]
+        assert kept[0].description == "ECG, 12 leads, reading and report only"
+        assert warnings == [
+            "emergency department: 36415, J1885, 96372 are billed by the hospital (facility "
+            "claim), not on the physician's claim"
+        ]
