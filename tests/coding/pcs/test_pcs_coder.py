@@ -77,6 +77,10 @@ class TestCompleteCodes:
         result = _code(coder, "An intravenous urography showed right ureteral dilation.")
         assert result.codes == ("BT14",)
 
+    def test_imaging_region_from_its_finding(self, coder: PcsCoder) -> None:
+        text = "Ultrasound showed a solid mass of 3 cm in the upper pole of the left kidney."
+        assert _code(coder, text).codes == ("BT42ZZZ",)
+
     def test_eye_side_abbreviation(self, coder: PcsCoder) -> None:
         assert _code(coder, "Fundoscopy of the left eye (OS) was normal.").codes == ("08J1XZZ",)
 

@@ -171,6 +171,10 @@ class StatementFinder:
                 (a for a in anatomy if _distance(m, a) <= _BODY_WINDOW),
                 key=lambda a: (_distance(m, a), a.first < m.first),
             )
+            if not near and action.section == "B" and not action.body:
+                # "Ultrasound showed a solid mass in the upper pole of the left kidney": the
+                # study's region is the organ its finding is written in.
+                near = [a for a in anatomy if a.first > m.last][:1]
 
             def word(a: Match[CueEntry]) -> BodyWord:
                 a_side, a_side_cue = _side_near(text, tokens, a.first, a.last)
