@@ -46,6 +46,9 @@ __all__ = [
 
 SESSION_COOKIE = "medcoder_session"
 _BEARER = "bearer "
+#: How stale "last used" / "last seen" may get before it is written again (saves a write per
+#: request; the idle expiry is measured in minutes).
+_TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +127,9 @@ def _from_token(session: Session, token: str) -> Principal:
         raise _unauthorized("API token expired or revoked")
     if not user.active:
         raise _unauthorized("user is deactivated")
-    api_token.last_used_at = now
-    session.commit()
+    last_used = _aware(api_token.last_used_at)
+    if last_used is None or now - last_used > _TOUCH_EVERY:
+        api_token.last_used_at = now
     return _principal(user, "token")
 
 
@@ -151,9 +155,8 @@ def _from_cookie(request: Request, session: Session, cookie: str) -> Principal:
     if not user.active:
         raise _unauthorized("user is deactivated")
     # Sliding idle window; only written once a minute to spare the database.
-    if now - last_seen > dt.timedelta(seconds=60):
+    if now - last_seen > _TOUCH_EVERY:
         web.last_seen_at = now
-        session.commit()
     return _principal(user, "session")
 
 
