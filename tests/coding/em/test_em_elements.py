@@ -32,7 +32,10 @@ class TestClassifyProblem:
             ("chronic", "Heart failure, decompensated.", "chronic_severe_exacerbation"),
             ("chronic", "COPD with severe exacerbation.", "chronic_severe_exacerbation"),
             ("acute", "Acute sinusitis.", "acute_uncomplicated"),
-            ("acute", "Influenza with fever and myalgias.", "acute_systemic"),
+            # AMA: fever and body aches in a minor illness are not "systemic symptoms".
+            ("acute", "Influenza with fever and myalgias.", "acute_uncomplicated"),
+            ("acute", "Cellulitis with systemic symptoms.", "acute_systemic"),
+            ("systemic", "Acute diverticulitis.", "acute_systemic"),
             ("minor", "URI. Return if fever develops.", "self_limited"),
             ("minor", "Insect bite.", "self_limited"),
             ("uncertain", "Breast lump.", "undiagnosed_uncertain"),
@@ -193,6 +196,17 @@ class TestScoreData:
         assert element.level is MOD
         assert element.findings[0].category == "external_discussion"
 
+    @pytest.mark.parametrize(
+        "sentence",
+        [
+            "General surgery consulted, Dr. Kim agrees with surgery.",
+            "I reviewed the images with the radiologist.",
+        ],
+    )
+    def test_consultation_and_review_with_radiologist_are_discussions(self, sentence: str) -> None:
+        element = score_data(_note(f"Plan: {sentence}"))
+        assert [f.category for f in element.findings] == ["external_discussion"]
+
     def test_discussion_with_the_patient_or_family_does_not_count(self) -> None:
         note = _note("Plan: Discussed the plan with the patient and her husband.")
         assert score_data(note).level is SF
@@ -322,6 +336,22 @@ class TestScoreRisk:
     def test_one_decision_per_sentence(self) -> None:
         element = score_risk(_note("Plan: Hospitalization recommended; declines admission."))
         assert [f.category for f in element.findings] == ["hospitalization"]
+
+
+class TestDecisionHeadings:
+    def test_an_mdm_paragraph_is_read_as_assessment_and_plan(self) -> None:
+        note = _note(
+            "HPI: Abdominal pain.\nLabs: WBC 15.8. Lipase normal.\n"
+            "MDM: Acute appendicitis. Morphine 4 mg IV given. Admit to surgery."
+        )
+        mdm, warnings = score_mdm(note)
+        assert [f.label for f in mdm.problems.findings] == ["appendicitis"]
+        assert mdm.problems.findings[0].evidence.section == "assessment_and_plan"
+        assert [f.category for f in mdm.risk.findings] == [
+            "parenteral_controlled_substance",
+            "hospitalization",
+        ]
+        assert warnings == ()
 
 
 class TestTwoOfThree:

@@ -61,13 +61,22 @@ _INTERPRETATION = re.compile(
     r"(?:interpreted|viewed|read)\s+the\s+(?:images?|films?|tracing|ECG|EKG|x-?ray|CT)",
     re.IGNORECASE,
 )
+_CONSULTED = re.compile(
+    r"\b(?P<who>(?:general |orthopedic |vascular )?surgery|cardiology|nephrology|neurology|"
+    r"oncology|urology|gastroenterology|GI|pulmonology|psychiatry|endocrinology|"
+    r"infectious disease|hospitalist|Dr\.?\s*[A-Z]\w*)\s+(?:was\s+|were\s+|has been\s+)?"
+    r"(?:consulted|called|paged|contacted)\b",
+    re.IGNORECASE,
+)
 _DISCUSSION = re.compile(
-    r"\b(?:discussed|spoke|talked|conferred|consulted|reviewed\s+the\s+case)\b[^.;]{0,60}?"
+    r"\b(?:discussed|spoke|talked|conferred|consulted|reviewed\s+the\s+case|reviewed\s+the\s+"
+    r"(?:images?|films?|study|findings|CT|MRI|x-?ray))\b[^.;]{0,60}?"
     r"\bwith\s+(?:the\s+)?(?:on-?call\s+|patient'?s\s+|his\s+|her\s+)?(?P<who>Dr\.?\s*[A-Z]\w*|"
     r"cardiolog\w*|nephrolog\w*|neurolog\w*|oncolog\w*|radiolog\w*|surge\w*|urolog\w*|"
     r"gastroenterolog\w*|GI|orthop\w*|pulmonolog\w*|psychiatr\w*|endocrinolog\w*|"
     r"infectious disease|hospitalist|intensivist|specialist|consultant|physician|"
-    r"pharmacist|case manager|social worker|poison control|PCP|primary care)",
+    r"pharmacist|case manager|social worker|poison control|PCP|primary care|the radiologist|"
+    r"the reading radiologist)",
     re.IGNORECASE,
 )
 # Sections whose sentences count only when they say the provider reviewed something.
@@ -124,7 +133,10 @@ def score_data(
                 interpretation = MdmFinding(
                     "independent_interpretation", label, MdmLevel.MODERATE, evidence
                 )
-        if discussion is None and (match := _search(note, unit, _DISCUSSION)):
+        if discussion is None and (
+            (match := _search(note, unit, _DISCUSSION))
+            or (match := _search(note, unit, _CONSULTED))
+        ):
             discussion = MdmFinding(
                 "external_discussion", match.group("who").strip(), MdmLevel.MODERATE, evidence
             )

@@ -79,7 +79,7 @@ _EXACERBATION = re.compile(
     re.IGNORECASE,
 )
 _SYSTEMIC = re.compile(
-    r"fever\w*|febrile|chills|rigors|myalgias?|body aches|systemic symptoms", re.IGNORECASE
+    r"systemic symptoms|high risk of morbidity|systemic(?:ally)? (?:ill|toxic)", re.IGNORECASE
 )
 # Items of an assessment that a provider writes problem by problem.
 _ITEM_SECTIONS = frozenset(
@@ -148,6 +148,8 @@ def classify_problem(kind: str, context: str) -> str:
         return "stable_chronic"
     if _UNCERTAIN.search(context):
         return "undiagnosed_uncertain"
+    # AMA: fever or body aches in a minor illness do not make it "with systemic symptoms";
+    # the systemic kinds (pneumonia, pyelonephritis, colitis) or the provider's words do.
     if kind in ("acute", "minor") and _SYSTEMIC.search(context):
         return "acute_systemic"
     return _KIND_CATEGORY[kind]

@@ -127,7 +127,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:emergent|emergency|urgent)\s+(?:\w+\s+){0,3}?(?:surgery|laparotomy|"
             r"appendectomy|cholecystectomy|operation|exploration|craniotomy)\b|"
-            r"\b(?:taken|take|going)\s+(?:emergently\s+)?to\s+(?:the\s+)?OR\b",
+            r"\b(?:taken|take|going)\s+(?:emergently\s+)?to\s+(?:the\s+)?OR\b|"
+            r"\b(?:appendectomy|laparotomy|craniotomy|cholecystectomy|thoracotomy)\s+"
+            r"(?:tonight|today|now|this evening)\b",
             re.IGNORECASE,
         ),
     ),

@@ -70,6 +70,12 @@ _NEGATION_BEFORE = {
 }
 
 
+_DECISION_HEADING = re.compile(
+    r"^[ \t]*(MDM|medical decision[- ]making|disposition|dispo|ED course and MDM)[ \t]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """A sentence with its scope (the list item holding it, else itself) and section."""
@@ -91,10 +97,18 @@ def units(
     include: frozenset[SectionKind] | None = None,
     exclude: frozenset[SectionKind] = frozenset(),
 ) -> Iterator[Unit]:
-    """The sentences of the sections of ``include`` (all when None) minus ``exclude``."""
+    """The sentences of the sections of ``include`` (all when None) minus ``exclude``.
+
+    A line opening with "MDM:", "Medical decision making:" or "Disposition:" starts, for
+    E/M purposes, an assessment and plan that runs to the next heading.
+    """
     item_starts = [item.start for item in note.list_items]
+    decisions = _decision_parts(note)
     for sentence in note.sentences:
         section = note.section_at(sentence.start)
+        for part in decisions:
+            if part.start <= sentence.start < part.end:
+                section = part
         if section.kind in exclude or (include is not None and section.kind not in include):
             continue
         scope_start, scope_end = sentence.start, sentence.end
@@ -107,8 +121,28 @@ def units(
 
 
 def has_section(note: Note, kinds: frozenset[SectionKind]) -> bool:
-    """True when the note has a section of one of ``kinds``."""
-    return any(section.kind in kinds for section in note.sections)
+    """True when the note has a section of one of ``kinds`` (an "MDM:" part counts as an
+    assessment and plan)."""
+    if any(section.kind in kinds for section in note.sections):
+        return True
+    return SectionKind.ASSESSMENT_AND_PLAN in kinds and bool(_decision_parts(note))
+
+
+def _decision_parts(note: Note) -> list[Section]:
+    """Parts of the note headed by an ED-style decision heading the section finder does
+    not know ("MDM:", "Medical decision making:", "Disposition:")."""
+    parts: list[Section] = []
+    for match in _DECISION_HEADING.finditer(note.text):
+        section = note.section_at(match.start())
+        if section.kind in (SectionKind.ASSESSMENT_AND_PLAN, SectionKind.PLAN):
+            continue
+        end = section.end
+        parts.append(
+            Section(
+                SectionKind.ASSESSMENT_AND_PLAN, match.group(1), match.start(), end, match.end()
+            )
+        )
+    return parts
 
 
 def matches(note: Note, unit: Unit, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
