@@ -82,6 +82,7 @@ CPT_WORDING: dict[str, str] = {
     "96375": "Another drug given by IV push (add-on)",
     "96365": "IV drug infusion, first hour",
     "96366": "IV drug infusion, each further hour (add-on)",
+    "96367": "IV infusion of another drug after the first, sequential (add-on)",
     "96360": "IV hydration, first hour",
     "96361": "IV hydration, each further hour (add-on)",
     # Vaccines and their administration
@@ -148,6 +149,8 @@ CPT_WORDING: dict[str, str] = {
     "20606": "Medium joint or bursa: needle injection or drainage, with ultrasound",
     "20610": "Large joint or bursa: needle injection or drainage, no ultrasound",
     "20611": "Large joint or bursa: needle injection or drainage, with ultrasound",
+    "11900": "Injecting drug into skin lesions, up to seven",
+    "11901": "Injecting drug into skin lesions, more than seven",
     "10060": "Draining a skin abscess, simple or single",
     "10061": "Draining a skin abscess, complicated or several",
     "12001": "Simple wound repair, body/limbs group, 2.5 cm or less",

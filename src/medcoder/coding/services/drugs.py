@@ -226,31 +226,72 @@ def _per(maker: LineMaker, drug: DrugCode, scanner: Scanner) -> list[tuple[Decim
     return units
 
 
+@dataclass(frozen=True, slots=True)
+class _Dose:
+    label: str
+    quantity: Decimal
+    unit: str
+    start: int
+
+
+def _is_volume(unit: str) -> bool:
+    base = _base(Decimal(1), unit)
+    return base is not None and base[1] == "mL"
+
+
+def _doses(context: str) -> list[_Dose]:
+    """Doses written in ``context``; a concentration ("10 mg/mL") times the volume given."""
+    found = list(_DOSE.finditer(context))
+    is_rate = [context[m.end() :].lstrip().startswith("/") for m in found]
+    volumes = [m for m, rate in zip(found, is_rate, strict=True) if not rate and _is_volume(m[2])]
+    out: list[_Dose] = []
+    for match, rate in zip(found, is_rate, strict=True):
+        quantity = Decimal(match[1].replace(",", ""))
+        if not rate:
+            out.append(_Dose(match[0], quantity, match[2], match.start()))
+            continue
+        volume = min(volumes, key=lambda v: abs(v.start() - match.start()), default=None)
+        if volume is None:
+            continue
+        millilitres = _base(Decimal(volume[1].replace(",", "")), volume[2])
+        assert millilitres is not None
+        out.append(
+            _Dose(
+                f"{match[0]}/mL x {volume[0]}",
+                quantity * millilitres[0],
+                match[2],
+                match.start(),
+            )
+        )
+    return out
+
+
 def _drug_lines(maker: LineMaker, scanner: Scanner, given: _Given) -> list[CodedService]:
     drug, mention = given.drug, given.mention
-    doses = list(_DOSE.finditer(mention.context))
+    doses = _doses(mention.context)
     if not doses:
+        concentration = (
+            " (a concentration without the volume given)" if _DOSE.search(mention.context) else ""
+        )
         scanner.warnings.append(
-            f"{drug.name} given without a documented dose: {drug.codes[-1]} units cannot be "
-            "computed, query the provider"
+            f"{drug.name} given without a documented dose{concentration}: {drug.codes[-1]} "
+            "units cannot be computed, query the provider"
         )
         return []
     per = _per(maker, drug, scanner)
     # The dose nearest the drug's name among those in its billing unit's dimension
     # ("30 mL of fluid removed; then 40 mg Depo-Medrol" -> 40 mg).
     at = mention.start - mention.context_start
-    ranked = sorted(doses, key=lambda d: (d.start() < at, abs(d.start() - at)))
+    ranked = sorted(doses, key=lambda d: (d.start < at, abs(d.start - at)))
     dose, counts = ranked[0], None
     for candidate in ranked:
-        found = (
-            units_for(Decimal(candidate[1].replace(",", "")), candidate[2], per) if per else None
-        )
+        found = units_for(candidate.quantity, candidate.unit, per) if per else None
         if found is not None:
             dose, counts = candidate, found
             break
     if counts is None or per is None:
         scanner.warnings.append(
-            f"{drug.name} {dose[0]}: the dose cannot be converted to the billing unit of "
+            f"{drug.name} {dose.label}: the dose cannot be converted to the billing unit of "
             f"{'/'.join(drug.codes)}; not billed"
         )
         return []
@@ -263,7 +304,7 @@ def _drug_lines(maker: LineMaker, scanner: Scanner, given: _Given) -> list[Coded
                 code,
                 ServiceKind.DRUG,
                 [mention],
-                f"{drug.name} {dose[0]} ({given.route}); {code} bills per {qty.normalize():f} "
+                f"{drug.name} {dose.label} ({given.route}); {code} bills per {qty.normalize():f} "
                 f"{unit}: {n} unit(s), rounded up",
                 units=n,
             )

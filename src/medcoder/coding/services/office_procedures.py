@@ -287,6 +287,23 @@ def _joints(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     return lines
 
 
+# -- intralesional injection --------------------------------------------------------------
+_INTRALESIONAL = _rx(
+    r"\bintralesional\b|injected into (?:the |\w+ ){0,3}(?:keloids?|scars?|lesions?)"
+)
+_SKIN_LESIONS = r"keloids|scars|lesions|plaques|nodules|cysts"
+
+
+def _intralesional(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
+    for mention in scanner.mentions(_INTRALESIONAL, "An intralesional injection"):
+        if not re.search(r"inject\w*|kenalog|triamcinolone", mention.context, re.I):
+            continue
+        n = count_in(mention.context, _SKIN_LESIONS) or 1
+        code = "11901" if n > 7 else "11900"
+        return [maker.line(code, _P, [mention], f"intralesional injection, {n} lesion(s)")]
+    return []
+
+
 # -- incision and drainage ------------------------------------------------------------------
 _INCISION = _rx(r"\b(?:incision and drainage|i\s?&\s?d|i and d|incised and drained)\b")
 _COMPLICATED = _rx(r"complicated|complex|multiple|several|loculat\w*|\b(?:two|three|2|3) absc")
@@ -497,6 +514,7 @@ def find_office_procedures(
         *_biopsies(scanner, maker),
         *_destruction(scanner, maker),
         *_joints(scanner, maker),
+        *_intralesional(scanner, maker),
         *_incision(scanner, maker),
         *_repairs(scanner, maker),
         *_nails(scanner, maker),
