@@ -56,6 +56,7 @@ class TestCompleteCodes:
             ("Total abdominal hysterectomy.", "0UT90ZZ"),
             ("Thoracentesis, right.", "0W993ZZ"),
             ("A left double J catheter was placed by cystoscopy.", "0T778DZ"),
+            ("FNA of the right parotid gland.", "0CB83ZX"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -142,6 +143,11 @@ class TestQueries:
         (query,) = result.queries
         assert query.axis == "Body Part (laterality)"
         assert {label for _, label in query.candidates} == {"Right Radius", "Left Radius"}
+
+    def test_biopsy_of_the_mouth(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Biopsy of the oral mucosa showed lichen planus.")
+        assert result.codes == ("0CB4",)
+        assert result.queries[0].axis == "Approach"
 
     def test_missing_contrast_gives_imaging_partial(self, coder: PcsCoder) -> None:
         result = _code(coder, "CT of the abdomen.")
