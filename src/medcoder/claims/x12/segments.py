@@ -9,6 +9,7 @@ contains a delimiter (it would shift every element after it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,18 +63,30 @@ def _element(value: Element, delimiters: Delimiters, where: str) -> str:
 
 def render(segments: Iterable[Segment], delimiters: Delimiters, *, newline: bool = True) -> str:
     """The X12 text of ``segments`` (one per line when ``newline``)."""
+    el, comp, end = delimiters.element, delimiters.component, delimiters.segment
+    forbidden = re.compile("[" + re.escape(delimiters.all) + "]")
     out: list[str] = []
     for seg in segments:
         seg_id = str(seg[0])
         if seg_id == "ISA":  # fixed width, and ISA11/ISA16 are the delimiters themselves
-            elements = [seg_id] + [str(v) for v in seg[1:]]
-        else:
-            elements = [seg_id] + [
-                _element(v, delimiters, f"{seg_id}-{i:02d}") for i, v in enumerate(seg[1:], 1)
-            ]
-            while len(elements) > 1 and not elements[-1]:
-                elements.pop()
-        out.append(delimiters.element.join(elements) + delimiters.segment)
+            out.append(el.join([seg_id, *(str(v) for v in seg[1:])]) + end)
+            continue
+        elements = [seg_id]
+        for value in seg[1:]:
+            if isinstance(value, tuple):
+                parts = list(value)
+                while parts and not parts[-1]:
+                    parts.pop()
+                elements.append(comp.join(parts))
+            else:
+                elements.append(value)
+        if forbidden.search("".join(elements)):
+            # Slow path, only to say which element holds the delimiter.
+            for i, v in enumerate(seg[1:], 1):
+                _element(v, delimiters, f"{seg_id}-{i:02d}")
+        while len(elements) > 1 and not elements[-1]:
+            elements.pop()
+        out.append(el.join(elements) + end)
     return ("\n" if newline else "").join(out) + ("\n" if newline else "")
 
 
