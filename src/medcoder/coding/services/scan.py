@@ -29,6 +29,11 @@ _SKIPPED = frozenset(
         SectionKind.FAMILY_HISTORY,
         SectionKind.SOCIAL_HISTORY,
         SectionKind.DISCHARGE_INSTRUCTIONS,
+        # The history the patient gives: what was done before this visit, or is asked for.
+        SectionKind.CHIEF_COMPLAINT,
+        SectionKind.REASON_FOR_VISIT,
+        SectionKind.HISTORY_OF_PRESENT_ILLNESS,
+        SectionKind.REVIEW_OF_SYSTEMS,
     }
 )
 
