@@ -1,13 +1,24 @@
-"""Billed claims matching the hand-made 835s of tests/remit/data (shared by billing tests)."""
+"""Billed claims matching the hand-made 835s of tests/remit/data, and a practice in the
+database with those claims stored (shared by the billing tests)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from medcoder.billing import BilledClaim, BilledLine
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from medcoder.billing import BilledClaim, BilledLine, StaticCodeTexts
+from medcoder.billing.store import InMemoryClaimSource, PostingReport, post_835
+from medcoder.store.all_models import Base
+from medcoder.store.claims_models import ClaimLineRecord, ClaimRecord
+from medcoder.store.models import Encounter, Organization, Patient
 
 REMIT_DATA = Path(__file__).resolve().parents[1] / "remit" / "data"
+TEXTS = StaticCodeTexts({"16": "Claim/service lacks information"}, {"M51": "Missing code"})
+PCNS = ("PCN1001", "PCN1002", "PCN1003")
 
 
 def read_sample(name: str) -> str:
@@ -41,3 +52,86 @@ def billed_claims(
         )
         for pcn, claim_lines in lines.items()
     }
+
+
+class Practice:
+    """An organization of its own with three patients, one encounter each."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+        with factory() as s, s.begin():
+            org = Organization(name="billing test practice")
+            s.add(org)
+            s.flush()
+            self.org_id = org.id
+            self.encounters: dict[str, str] = {}
+            self.patients: dict[str, str] = {}
+            for number, pcn in enumerate(PCNS):
+                patient = Patient(
+                    org_id=org.id,
+                    first_name="Test",
+                    last_name=f"Patient{number}",
+                    birth_date=dt.date(1960, 1, 1 + number),
+                )
+                s.add(patient)
+                s.flush()
+                encounter = Encounter(
+                    org_id=org.id,
+                    patient_id=patient.id,
+                    date_of_service=dt.date(2026, 4, 15 + number),
+                )
+                s.add(encounter)
+                s.flush()
+                self.patients[pcn], self.encounters[pcn] = patient.id, encounter.id
+        self.source = InMemoryClaimSource(billed_claims(self.encounters, self.patients))
+
+    def post(self, text: str) -> PostingReport:
+        with self.factory() as s, s.begin():
+            return post_835(
+                text,
+                session=s,
+                org_id=self.org_id,
+                claims=self.source,
+                texts=TEXTS,
+                posted_by="test",
+            )
+
+    def count(self, model: type[Base]) -> int:
+        with self.factory() as s:
+            return int(
+                s.scalar(sa.select(sa.func.count()).where(model.org_id == self.org_id))  # type: ignore[attr-defined]
+                or 0
+            )
+
+
+def store_claims(practice: Practice, status: str = "submitted") -> dict[str, str]:
+    ids: dict[str, str] = {}
+    with practice.factory() as s, s.begin():
+        for pcn, billed in billed_claims(practice.encounters, practice.patients).items():
+            record = ClaimRecord(
+                org_id=practice.org_id,
+                encounter_id=billed.encounter_id,
+                patient_control_number=pcn.lower() if pcn == "PCN1002" else pcn,
+                payer_key="ACME",
+                payer_id="ACME01",
+                claim_type="P",
+                status=status,
+                total_charge=billed.charge,
+                snapshot={},
+            )
+            s.add(record)
+            s.flush()
+            ids[pcn] = record.id
+            for number, line in enumerate(billed.lines, start=1):
+                s.add(
+                    ClaimLineRecord(
+                        org_id=practice.org_id,
+                        claim_id=record.id,
+                        line_number=number,
+                        code=line.code,
+                        units=1,
+                        charge=line.charge,
+                        control_number=line.control_number,
+                    )
+                )
+    return ids

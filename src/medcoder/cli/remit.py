@@ -184,3 +184,174 @@ def register(app: typer.Typer) -> None:
     """Add ``remit`` and ``ack`` to the `medcoder` app."""
     app.add_typer(remit_app, name="remit")
     app.add_typer(ack_app, name="ack")
+
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: $MEDCODER_DATABASE_URL, else medcoder.db in the data home).",
+        show_default=False,
+    ),
+]
+OrgOpt = Annotated[
+    str | None, typer.Option("--org", help="Organization id (default: the only one).")
+]
+
+
+def _org_id(session: Any, given: str | None) -> str:
+    from sqlalchemy import select
+
+    from medcoder.store.models import Organization
+
+    ids = list(session.scalars(select(Organization.id).limit(3)))
+    if given is not None:
+        if session.get(Organization, given) is None:
+            fail(f"no organization {given!r} in this database")
+        return given
+    if len(ids) != 1:
+        fail(
+            "the database has no organization"
+            if not ids
+            else "the database has several organizations: pass --org ID"
+        )
+    return str(ids[0])
+
+
+def _posting_json(report: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for p in report.postings:
+        row: dict[str, Any] = {
+            "control_number": p.control_number,
+            "trace_number": p.trace_number,
+            "payer": p.payer,
+            "total_paid": p.total_paid,
+            "duplicate": p.duplicate,
+            "remittance_id": p.remittance_id,
+        }
+        if p.plan is not None:
+            row["claims"] = [
+                {
+                    "claim_id": c.claim_id,
+                    "outcome": c.outcome.value,
+                    "paid": c.paid,
+                    "patient_responsibility": c.patient_responsibility,
+                    "denials": [
+                        {
+                            "line": d.line,
+                            "group": d.group,
+                            "carc": d.carc,
+                            "amount": d.amount,
+                            "action": d.action.value,
+                        }
+                        for d in c.denials
+                    ],
+                }
+                for c in p.plan.claims
+            ]
+            row["unmatched"] = list(p.plan.unmatched)
+            row["warnings"] = list(p.plan.warnings)
+        rows.append(row)
+    return rows
+
+
+@remit_app.command("post")
+def remit_post(
+    file: Annotated[Path, typer.Argument(help="An 835 file.")],
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Post an 835 to the ledger: payments, adjustments, patient share, denials (once)."""
+    from medcoder.billing.claims_store import StoredClaimSource
+    from medcoder.billing.code_texts import KbCodeTexts
+    from medcoder.billing.store import post_835
+    from medcoder.cli._common import open_kb
+    from medcoder.cli.audit import _session, _url
+
+    text = read_x12_file(file, lambda t: t)
+    read_x12_file(file, read_835)  # malformed input: exit 2 before the database is opened
+    url = _url(database_url)
+    with open_kb() as kb, _session(url) as session:
+        with session.begin():  # one transaction: the whole file posts, or nothing does
+            org_id = _org_id(session, org)
+            report = post_835(
+                text,
+                session=session,
+                org_id=org_id,
+                claims=StoredClaimSource(session, org_id),
+                texts=KbCodeTexts(kb),
+                posted_by="cli",
+            )
+    if as_json:
+        dump_json(_posting_json(report))
+        return
+    for p in report.postings:
+        if p.duplicate or p.plan is None:
+            console.print(
+                f"835 {escape(p.control_number)} trace {escape(p.trace_number)} from "
+                f"{escape(p.payer)}: [yellow]already posted[/yellow], nothing done"
+            )
+            continue
+        plan = p.plan
+        denials = sum(len(c.denials) for c in plan.claims)
+        console.print(
+            f"835 {escape(p.control_number)} trace {escape(p.trace_number)} from "
+            f"{escape(p.payer)}: [green]posted[/green] {len(plan.claims)} claim(s), "
+            f"{_money(p.total_paid)}; {len(plan.unmatched)} unmatched; {denials} denial(s)"
+        )
+        for warning in plan.warnings:
+            console.print(f"[magenta]warning[/magenta] {escape(warning)}")
+
+
+@remit_app.command("denials")
+def remit_denials(
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """The open denials worklist: claim, line, CARC/RARC, cause and action."""
+    from medcoder.billing.adjustment_rules import ACTION_TEXT, Action
+    from medcoder.billing.store import open_denials
+    from medcoder.cli.audit import _session, _url
+
+    with _session(_url(database_url)) as session:
+        items = open_denials(session, _org_id(session, org))
+        rows: list[dict[str, Any]] = [
+            {
+                "id": d.id,
+                "claim_id": d.claim_id,
+                "line": d.line,
+                "procedure": d.procedure,
+                "amount": d.amount,
+                "group": d.group_code,
+                "carc": d.carc,
+                "carc_text": d.carc_text,
+                "remarks": d.remarks,
+                "cause": d.cause,
+                "action": d.action,
+                "action_text": ACTION_TEXT[Action(d.action)],
+                "payer_claim_control_number": d.payer_claim_control_number,
+            }
+            for d in items
+        ]
+    if as_json:
+        dump_json(rows)
+        return
+    if not rows:
+        console.print("[green]no open denials[/green]")
+        return
+    table = Table(title=f"{len(rows)} open denial(s)")
+    for column in ("claim", "line", "amount", "reason", "remarks", "cause", "action"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            escape(r["claim_id"]),
+            escape(r["line"]),
+            _money(r["amount"]),
+            escape(f"{r['group']}-{r['carc']} {r['carc_text']}"),
+            escape("\n".join(f"{m['code']} {m['text']}" for m in r["remarks"])),
+            escape(r["cause"]),
+            escape(r["action_text"]),
+        )
+    console.print(table)

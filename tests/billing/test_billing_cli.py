@@ -1,0 +1,83 @@
+"""`medcoder remit post` and `medcoder remit denials` on a real database (both backends)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from billing_factories import REMIT_DATA, Practice, store_claims
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from medcoder.cli import app
+from medcoder.codesets import KnowledgeBase
+from medcoder.store.billing_models import LedgerEntryRecord
+from medcoder.store.claims_models import ClaimRecord
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def practice(session_factory: sessionmaker[Session], kb: KnowledgeBase) -> Practice:
+    practice = Practice(session_factory)
+    store_claims(practice)
+    return practice
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_post_then_post_again_then_denials(practice: Practice, db_url: str) -> None:
+    era = str(REMIT_DATA / "era_mixed.835")
+    common = ("--org", practice.org_id, "--database-url", db_url)
+    code, out, err = invoke("remit", "post", era, *common, "--json")
+    assert code == 0, err
+    (posting,) = json.loads(out)
+    assert posting["duplicate"] is False
+    assert [(c["claim_id"], c["outcome"]) for c in posting["claims"]] == [
+        ("PCN1001", "paid"),
+        ("PCN1002", "partially_paid"),
+        ("PCN1003", "denied"),
+    ]
+    assert posting["claims"][2]["denials"][0]["carc"] == "16"
+    entries = practice.count(LedgerEntryRecord)
+    code, out, _ = invoke("remit", "post", era, *common)
+    assert code == 0
+    assert "already posted" in out
+    assert practice.count(LedgerEntryRecord) == entries
+    code, out, _ = invoke("remit", "denials", *common, "--json")
+    assert code == 0
+    (denial,) = json.loads(out)
+    assert (denial["claim_id"], denial["carc"], denial["amount"]) == ("PCN1003", "16", "250.00")
+    assert denial["carc_text"].startswith("Claim/service lacks information")
+    assert [r["code"] for r in denial["remarks"]] == ["M51", "N290", "MA130"]
+    assert "frequency 7" in denial["action_text"]
+    code, out, _ = invoke("remit", "denials", *common)
+    assert code == 0 and "PCN1003" in out
+    with practice.factory() as s:
+        statuses = {r.patient_control_number.upper(): r.status for r in s.query(ClaimRecord)
+                    .filter(ClaimRecord.org_id == practice.org_id)}  # fmt: skip
+    assert statuses == {"PCN1001": "paid", "PCN1002": "partially_paid", "PCN1003": "denied"}
+
+
+def test_malformed_file_posts_nothing(practice: Practice, db_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.835"
+    bad.write_text((REMIT_DATA / "era_mixed.835").read_text().replace("SE*52*", "SE*9*"))
+    code, out, err = invoke("remit", "post", str(bad), "--org", practice.org_id,
+                            "--database-url", db_url)  # fmt: skip
+    assert code == 2
+    assert "segment count 9 does not match" in " ".join(err.split())
+    assert practice.count(LedgerEntryRecord) == 0
+
+
+def test_several_organizations_need_org(practice: Practice, db_url: str) -> None:
+    Practice(practice.factory)  # a second organization
+    code, _, err = invoke("remit", "post", str(REMIT_DATA / "era_mixed.835"),
+                          "--database-url", db_url)  # fmt: skip
+    assert code == 2
+    assert "several organizations: pass --org" in err
+    code, _, err = invoke("remit", "denials", "--org", "nope", "--database-url", db_url)
+    assert code == 2 and "no organization 'nope'" in err
