@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import re
 
-from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
+from medcoder.coding.em.lexicon import EmLexicon, TestName, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
 from medcoder.coding.em.spans import (
     HISTORY_SECTIONS,
     Unit,
     evidence_of,
-    matches,
     negated_before,
     units,
 )
@@ -109,7 +108,6 @@ def score_data(
     def counted(label: str) -> bool:
         return not any(label == x or label.startswith(x + " ") for x in not_counted)
 
-    test_pattern = lexicon.test_regex
     tests: dict[str, MdmFinding] = {}
     sources: dict[str, MdmFinding] = {}
     historian: MdmFinding | None = None
@@ -127,8 +125,8 @@ def score_data(
         if narrative and not _search(note, unit, _REVIEW):
             continue
         if interpretation is None and _search(note, unit, _INTERPRETATION):
-            first = next(matches(note, unit, test_pattern), None)
-            label = "test" if first is None else _label(lexicon, first)
+            named = lexicon.find_tests(note.text, unit.sentence.start, unit.sentence.end)
+            label = _label(*named[0]) if named else "test"
             if counted(label):
                 interpretation = MdmFinding(
                     "independent_interpretation", label, MdmLevel.MODERATE, evidence
@@ -143,8 +141,8 @@ def score_data(
         if (match := _search(note, unit, _EXTERNAL)) and _search(note, unit, _REVIEW):
             source = (match.group("source") or "external records").strip().rstrip(".").lower()
             sources.setdefault(source, MdmFinding("external_notes", source, MdmLevel.LOW, evidence))
-        for test in matches(note, unit, test_pattern):
-            test_mentions.append((unit, _label(lexicon, test), (test.start(), test.end())))
+        for test, match in lexicon.find_tests(note.text, unit.sentence.start, unit.sentence.end):
+            test_mentions.append((unit, _label(test, match), (match.start(), match.end())))
     for unit, label, span in test_mentions:
         # "UA negative" is a test reviewed: only "no labs", "without imaging" leave it out.
         if not negated_before(note, unit, span[0]) and label not in tests and counted(label):
@@ -193,8 +191,8 @@ def _search(note: Note, unit: Unit, pattern: re.Pattern[str]) -> re.Match[str] |
     return pattern.search(note.text, unit.sentence.start, unit.sentence.end)
 
 
-def _label(lexicon: EmLexicon, match: re.Match[str]) -> str:
-    label = lexicon.tests[int((match.lastgroup or "t0")[1:])].label
+def _label(test: TestName, match: re.Match[str]) -> str:
+    label = test.label
     if label in ("ct", "mri", "x-ray", "ultrasound"):
         # Imaging of two body parts is two tests: keep the body part in the name.
         words = match.group().lower().replace(" of the ", " ").replace(" of ", " ").split()

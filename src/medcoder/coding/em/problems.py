@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from medcoder.coding.em.lexicon import EmLexicon, load_lexicon
+from medcoder.coding.em.lexicon import Condition, EmLexicon, load_lexicon
 from medcoder.coding.em.model import MdmElement, MdmFinding, MdmLevel
 from medcoder.coding.em.spans import (
     ASSESSMENT_SECTIONS,
@@ -33,7 +33,6 @@ from medcoder.coding.em.spans import (
     asserted,
     evidence_of,
     has_section,
-    matches,
     negated_before,
     units,
 )
@@ -81,6 +80,8 @@ _EXACERBATION = re.compile(
 _SYSTEMIC = re.compile(
     r"systemic symptoms|high risk of morbidity|systemic(?:ally)? (?:ill|toxic)", re.IGNORECASE
 )
+#: A sentence with the conditions found in it.
+_Read = tuple[Unit, list[tuple[Condition, re.Match[str]]]]
 # Items of an assessment that a provider writes problem by problem.
 _ITEM_SECTIONS = frozenset(
     {
@@ -174,8 +175,12 @@ def score_problems(
         found = units(note, exclude=HISTORY_SECTIONS | {SectionKind.PHYSICAL_EXAM})
     lexicon = lexicon or load_lexicon()
     # The condition expression is the costly part: it runs once per sentence.
-    read = [(unit, list(matches(note, unit, lexicon.condition_regex))) for unit in found]
-    findings = _dedupe(_findings(note, read, lexicon))
+    text = note.text
+    read = [
+        (unit, lexicon.find_conditions(text, unit.sentence.start, unit.sentence.end))
+        for unit in found
+    ]
+    findings = _dedupe(_findings(note, read))
     unlisted = _unlisted(note, read, lexicon)
     if unlisted:
         labels = ", ".join(repr(f.label) for f in unlisted)
@@ -187,9 +192,7 @@ def score_problems(
     return level_of_problems(findings), tuple(warnings)
 
 
-def _unlisted(
-    note: Note, read: list[tuple[Unit, list[re.Match[str]]]], lexicon: EmLexicon
-) -> list[MdmFinding]:
+def _unlisted(note: Note, read: list[_Read], lexicon: EmLexicon) -> list[MdmFinding]:
     """Numbered or bulleted items of an assessment that name no known condition: each is a
     problem addressed, counted as minor (the lowest category, so an unknown problem can
     raise the count but never the complexity)."""
@@ -206,7 +209,10 @@ def _unlisted(
             continue
         head = note.text[scope : unit.scope_end]
         words = _HEAD.match(head)
-        if words is None or _NOT_A_PROBLEM.match(head) or lexicon.test_regex.match(head):
+        if words is None or _NOT_A_PROBLEM.match(head):
+            continue
+        tests = lexicon.find_tests(head)
+        if tests and tests[0][1].start() == 0:
             continue
         first = head.split(maxsplit=1)[0].lower().strip(",.:;")
         if first in lexicon.prescription_drugs or first in lexicon.otc_drugs:
@@ -218,13 +224,10 @@ def _unlisted(
     return list(found.values())
 
 
-def _findings(
-    note: Note, read: Iterable[tuple[Unit, list[re.Match[str]]]], lexicon: EmLexicon
-) -> list[MdmFinding]:
+def _findings(note: Note, read: Iterable[_Read]) -> list[MdmFinding]:
     candidates: list[tuple[Unit, re.Match[str], str, str]] = []
     for unit, found in read:
-        for match in found:
-            condition = lexicon.conditions[int((match.lastgroup or "c0")[1:])]
+        for condition, match in found:
             candidates.append((unit, match, condition.kind, condition.label))
     keep = asserted(note, [(m.start(), m.end()) for _, m, _, _ in candidates])
     candidates = [c for c, ok in zip(candidates, keep, strict=True) if ok]
