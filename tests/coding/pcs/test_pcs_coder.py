@@ -57,6 +57,8 @@ class TestCompleteCodes:
             ("Thoracentesis, right.", "0W993ZZ"),
             ("A left double J catheter was placed by cystoscopy.", "0T778DZ"),
             ("FNA of the right parotid gland.", "0CB83ZX"),
+            ("Skin biopsy of the right foot showed vasculitis.", "0HBMXZX"),
+            ("Excision of the skin lesion on the scalp.", "0HB0XZZ"),
         ],
     )
     def test_statement_gives_exact_code(self, coder: PcsCoder, statement: str, code: str) -> None:
@@ -143,6 +145,10 @@ class TestQueries:
         (query,) = result.queries
         assert query.axis == "Body Part (laterality)"
         assert {label for _, label in query.candidates} == {"Right Radius", "Left Radius"}
+
+    def test_skin_labels_only_for_skin_procedures(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Excision of a lesion of the right foot.")
+        assert result.codes == ("0YBM",)  # the foot region, not the foot skin
 
     def test_biopsy_of_the_mouth(self, coder: PcsCoder) -> None:
         result = _code(coder, "Biopsy of the oral mucosa showed lichen planus.")

@@ -148,7 +148,7 @@ class AxisBuilder:
             label = next((v.label for v in self.next_values(table) if v.value == value), None)
             body = PcsAxisChoice(4, names[3], value, label, "lexicon", why)
         else:
-            chosen = self._body(tables, plan.body, names[3])
+            chosen = self._body(tables, plan.body, names[3], plan.systems)
             if isinstance(chosen, BuildOutcome):
                 return chosen
             table, body, body_cues = chosen
@@ -175,12 +175,18 @@ class AxisBuilder:
         return BuildOutcome(prefix, tuple(axes), tuple(cues))
 
     def _body(
-        self, tables: Sequence[str], words: Sequence[BodyWord], axis: str
+        self, tables: Sequence[str], words: Sequence[BodyWord], axis: str, systems: str = ""
     ) -> tuple[str, PcsAxisChoice, list[Cue]] | BuildOutcome:
         ambiguous: BuildOutcome | None = None
         for word in words:
             for raw in word.labels:
                 system, _, label = raw.rpartition(":")
+                if system.startswith("+"):
+                    # Opt-in label ("+H:Foot Skin"): only for a procedure word that names
+                    # that body system (a skin biopsy), never as a fallback.
+                    system = system[1:]
+                    if not systems or not set(system) <= set(systems):
+                        continue
                 want, _ = label_key(label)
                 for table in tables:
                     if system and table[1] not in system:

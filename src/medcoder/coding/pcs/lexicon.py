@@ -12,7 +12,9 @@ in notes, matched on normalised tokens):
   ``integral_with`` (words that, in the same sentence, make the procedure part of another one
   and not coded: intubation "after induction of general anesthesia").
 * ``anatomy``: anatomical words -> PCS body part labels, in order of preference.
-  A label may start with ``"<body system>:"`` to hold only in that body system. A combined
+  A label may start with ``"<body system>:"`` to hold only in that body system, or with
+  ``"+<body system>:"`` to be used only by a procedure word restricted to that body system
+  (``"+H:Foot Skin"`` for a skin biopsy of the foot, never for other foot procedures). A combined
   region ("chest and abdomen") lists its ``parts``: where the table has no value for the whole,
   each part is coded (plain films of the chest and of the abdomen).
 * ``approaches``, ``devices``, ``qualifiers``: words -> a value (character) or labels.
