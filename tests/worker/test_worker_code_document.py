@@ -219,3 +219,48 @@ class TestRealEngine:
             )
             run = session.scalars(select(CodingRun)).one()
             assert run.kb_fingerprint.startswith("kb-")
+
+    def test_saves_em_and_service_lines_with_units_modifiers_and_pointers(
+        self, factory: sessionmaker[Session], kb: KnowledgeBase
+    ) -> None:
+        note = (
+            "Chief complaint: low back pain.\n"
+            "HPI: 45 year old with acute low back pain for 3 days after lifting.\n"
+            "Assessment: acute lumbar strain. Hypertension, controlled.\n"
+            "Plan: Toradol 60 mg IM given. Continue lisinopril. Follow up in 2 weeks."
+        )
+        _, (doc_id,) = make_documents(factory, 1, notes=(note,))
+        _enqueue_all(factory, [doc_id])
+        worker = Worker(factory, {CODE_DOCUMENT: CodeDocumentHandler(lambda: EngineCoder(kb))})
+        assert worker.run_until_idle().done == 1
+        with factory() as session:
+            lines = {
+                c.code: c
+                for c in session.scalars(select(CodeAssignment)).all()
+                if c.system in ("CPT", "HCPCS")
+            }
+            ketorolac = lines["J1885"]  # 60 mg billed per 15 mg
+            assert (ketorolac.system, ketorolac.detail["units"]) == ("HCPCS", 4)
+            assert ketorolac.detail["diagnosis_codes"] == ["M54.50"]
+            assert ketorolac.evidence and "Toradol" in note[ketorolac.evidence[0]["start"] :]
+            assert lines["96372"].system == "CPT"
+            (em,) = [c for c in lines.values() if c.detail["kind"] == "em"]
+            assert em.code.startswith("992") and em.detail["modifiers"] == ["25"]
+            run = session.scalars(select(CodingRun)).one()
+            assert run.engine_version.endswith("diagnosis+procedures")
+
+    def test_an_inpatient_note_gets_icd10pcs(
+        self, factory: sessionmaker[Session], kb: KnowledgeBase
+    ) -> None:
+        note = (
+            "Discharge summary.\nPrincipal diagnosis: acute appendicitis.\n"
+            "Procedures: laparoscopic appendectomy.\nHospital course: uneventful."
+        )
+        _, (doc_id,) = make_documents(factory, 1, setting="inpatient", notes=(note,))
+        _enqueue_all(factory, [doc_id])
+        worker = Worker(factory, {CODE_DOCUMENT: CodeDocumentHandler(lambda: EngineCoder(kb))})
+        assert worker.run_until_idle().done == 1
+        with factory() as session:
+            codes = {(c.system, c.code) for c in session.scalars(select(CodeAssignment)).all()}
+            assert ("PCS", "0DTJ4ZZ") in codes  # laparoscopic appendectomy
+            assert ("ICD10CM", "K35.80") in codes

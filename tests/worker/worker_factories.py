@@ -21,11 +21,14 @@ NOTES = (
 
 
 def make_documents(
-    factory: sessionmaker[Session], n: int, *, setting: str = "outpatient"
+    factory: sessionmaker[Session],
+    n: int,
+    *,
+    setting: str = "outpatient",
+    notes: tuple[str, ...] = NOTES,
 ) -> tuple[str, list[str]]:
-    """A new organization with one patient and ``n`` encounters of one note each.
-
-    Returns the organization id and the document ids (in creation order).
+    """A new organization with one patient and ``n`` encounters of one note each (``notes``
+    in turn). Returns the organization id and the document ids (in creation order).
     """
     with factory() as session, session.begin():
         org = Organization(name="Worker test practice")
@@ -50,7 +53,7 @@ def make_documents(
             )
             session.add(encounter)
             session.flush()
-            text = NOTES[i % len(NOTES)]
+            text = notes[i % len(notes)]
             document = Document(
                 org_id=org.id,
                 encounter_id=encounter.id,

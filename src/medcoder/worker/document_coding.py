@@ -4,21 +4,20 @@
 :class:`~medcoder.notes.Document` in, a :class:`DocumentCoding` out. It is pure (no database);
 the store side (:mod:`medcoder.worker.code_document`) turns the values into CodingRun and
 CodeAssignment rows. :class:`EngineCoder` is the real implementation: diagnosis coding with
-:class:`~medcoder.coding.DiagnosisCoder`, plus procedure coding through
-``medcoder.coding.procedures.ProcedureCoder`` when that module is installed (it is being built;
-the adapter is small and isolated so the worker does not depend on its shape elsewhere).
+:class:`~medcoder.coding.DiagnosisCoder`, then procedure coding with
+:class:`~medcoder.coding.procedures.ProcedureCoder` (E/M, CPT/HCPCS service lines, inpatient
+ICD-10-PCS), turned into the same values by :func:`from_procedure_result`.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from medcoder.coding import CodingConfig, CodingResult, DiagnosisCoder, Evidence
-from medcoder.notes import Document
+from medcoder.coding.procedures import ProcedureCoder, ProcedureResult
+from medcoder.notes import Document, parse_note
 
 if TYPE_CHECKING:
     from medcoder.codesets import KnowledgeBase
@@ -30,9 +29,8 @@ __all__ = [
     "SuggestedCode",
     "evidence_json",
     "from_diagnosis_result",
+    "from_procedure_result",
 ]
-
-log = logging.getLogger(__name__)
 
 ICD10CM = "ICD10CM"
 
@@ -104,17 +102,87 @@ def from_diagnosis_result(result: CodingResult) -> DocumentCoding:
     )
 
 
-ProcedureHook = Callable[[Document, CodingResult], tuple[SuggestedCode, ...]]
+ProcedureHook = Callable[[Document, CodingResult], DocumentCoding]
+
+
+def from_procedure_result(result: ProcedureResult, diagnoses: CodingResult) -> DocumentCoding:
+    """The procedure part of a document's coding: E/M and service lines, ICD-10-PCS codes,
+    and the diagnoses the services require (Z23 for a vaccination) after the others.
+
+    A line's diagnosis pointers are positions in the *assigned* diagnoses followed by the
+    added ones; they are kept as given and resolved to codes (``detail.diagnosis_codes``), since
+    the stored positions count every suggestion.
+    """
+    pointed = [*diagnoses.assigned, *result.added_diagnoses]
+    codes: list[SuggestedCode] = []
+    counters: dict[str, int] = {}
+
+    def sequence(system: str) -> int:
+        counters[system] = counters.get(system, 0) + 1
+        return counters[system]
+
+    for line in result.lines:
+        system = line.system.value
+        codes.append(
+            SuggestedCode(
+                code=line.code,
+                system=system,
+                score=float(line.score),
+                rationale=line.rationale,
+                evidence=line.evidence,
+                sequence=sequence(system),
+                detail={
+                    "kind": line.kind.value,
+                    "modifiers": list(line.modifiers),
+                    "units": line.units,
+                    "diagnosis_pointers": list(line.diagnosis_pointers),
+                    "diagnosis_codes": [
+                        pointed[p - 1].code
+                        for p in line.diagnosis_pointers
+                        if 0 < p <= len(pointed)
+                    ],
+                },
+            )
+        )
+    if result.pcs is not None:
+        for suggestion in result.pcs.suggestions:
+            codes.append(
+                SuggestedCode(
+                    code=suggestion.code,
+                    system="PCS",
+                    score=float(suggestion.score),
+                    rationale=suggestion.rationale,
+                    evidence=suggestion.evidence,
+                    sequence=sequence("PCS"),
+                    detail={"complete": suggestion.complete},
+                )
+            )
+    first_added = len(diagnoses.diagnoses) + 1
+    for i, dx in enumerate(result.added_diagnoses):
+        codes.append(
+            SuggestedCode(
+                code=dx.code,
+                system=ICD10CM,
+                score=float(dx.score),
+                rationale=dx.rationale,
+                evidence=dx.evidence,
+                sequence=first_added + i,
+                detail={"required_by_service": True},
+            )
+        )
+    return DocumentCoding(codes=tuple(codes), warnings=result.warnings)
 
 
 class EngineCoder:
-    """Diagnosis coding, and procedure coding when ``medcoder.coding.procedures`` exists.
+    """Diagnosis coding, then procedure coding (E/M, services, inpatient ICD-10-PCS).
 
     Args:
         kb: the open knowledge base (one per process; opening it costs about a second).
         config: diagnosis coding options (the defaults of ``medcoder code``).
-        procedures: a function adding service lines; by default the adapter over
-            ``ProcedureCoder`` if that module is importable, else none.
+        procedures: codes the procedures of a document given its diagnoses; by default
+            :class:`~medcoder.coding.procedures.ProcedureCoder`. ``with_procedures=False``
+            codes diagnoses only.
+        owns_kb: close ``kb`` in :meth:`close` (when the coder opened it for a worker).
     """
 
     def __init__(
@@ -123,12 +191,15 @@ class EngineCoder:
         config: CodingConfig | None = None,
         *,
         procedures: ProcedureHook | None = None,
+        with_procedures: bool = True,
         owns_kb: bool = False,
     ) -> None:
         self._kb = kb
         self._owns_kb = owns_kb
         self._diagnoses = DiagnosisCoder(kb, config)
-        self._procedures = procedures if procedures is not None else _procedure_adapter(kb)
+        self._procedures: ProcedureHook | None = None
+        if with_procedures:
+            self._procedures = procedures or _procedure_coder(kb)
         self._kb_fingerprint = kb.path.stem
 
     @property
@@ -143,79 +214,22 @@ class EngineCoder:
     def code(self, document: Document) -> DocumentCoding:
         result = self._diagnoses.code(document)
         coding = from_diagnosis_result(result)
-        extra: tuple[SuggestedCode, ...] = ()
-        if self._procedures is not None:
-            extra = self._procedures(document, result)
+        if self._procedures is None:
+            return replace(coding, engine=self.engine, kb_fingerprint=self._kb_fingerprint)
+        procedures = self._procedures(document, result)
         return DocumentCoding(
-            codes=coding.codes + extra,
-            queries=coding.queries,
-            warnings=coding.warnings,
+            codes=coding.codes + procedures.codes,
+            queries=coding.queries + procedures.queries,
+            warnings=tuple(dict.fromkeys(coding.warnings + procedures.warnings)),
             engine=self.engine,
             kb_fingerprint=self._kb_fingerprint,
         )
 
 
-_SYSTEM_NAMES: Mapping[str, str] = {
-    "CPT": "CPT",
-    "HCPCS": "HCPCS",
-    "PCS": "PCS",
-    "ICD-10-PCS": "PCS",
-    "ICD10PCS": "PCS",
-}
+def _procedure_coder(kb: KnowledgeBase) -> ProcedureHook:
+    coder = ProcedureCoder(kb)
 
+    def code_procedures(document: Document, diagnoses: CodingResult) -> DocumentCoding:
+        return from_procedure_result(coder.code(parse_note(document), diagnoses), diagnoses)
 
-def _procedure_adapter(kb: KnowledgeBase) -> ProcedureHook | None:
-    """An adapter over ``medcoder.coding.procedures.ProcedureCoder``, if it is installed.
-
-    Its output is read by attribute names of the service-line contract (code, system,
-    modifiers, units, evidence, rationale, score); a line that lacks them is skipped with a
-    warning rather than failing the job.
-    """
-    try:
-        module = importlib.import_module("medcoder.coding.procedures")
-    except ModuleNotFoundError as exc:
-        if exc.name != "medcoder.coding.procedures":
-            raise
-        return None
-    coder: Any = module.ProcedureCoder(kb)
-
-    def add_procedures(document: Document, result: CodingResult) -> tuple[SuggestedCode, ...]:
-        out: list[SuggestedCode] = []
-        counters: dict[str, int] = {}
-        for line in _service_lines(coder, document, result):
-            try:
-                system = _SYSTEM_NAMES.get(str(line.system).upper(), str(line.system))
-                counters[system] = counters.get(system, 0) + 1
-                detail = {
-                    "modifiers": [str(m) for m in getattr(line, "modifiers", ()) or ()],
-                    "units": getattr(line, "units", 1),
-                    "diagnosis_pointers": list(getattr(line, "diagnosis_pointers", ()) or ()),
-                }
-                out.append(
-                    SuggestedCode(
-                        code=str(line.code),
-                        system=system,
-                        score=float(line.score),
-                        rationale=str(line.rationale),
-                        evidence=tuple(line.evidence),
-                        sequence=counters[system],
-                        detail=detail,
-                    )
-                )
-            except AttributeError as exc:
-                log.warning("procedure line skipped: %s", exc)
-        return tuple(out)
-
-    return add_procedures
-
-
-def _service_lines(coder: Any, document: Document, result: CodingResult) -> list[Any]:
-    """The service lines of ``ProcedureCoder.code`` (a result with ``.lines`` or a list)."""
-    try:
-        produced = coder.code(document, diagnoses=result)
-    except TypeError:
-        produced = coder.code(document)
-    lines = getattr(produced, "lines", None)
-    if lines is None:
-        lines = getattr(produced, "service_lines", produced)
-    return list(lines)
+    return code_procedures
