@@ -99,6 +99,7 @@ class TestBuildAndBatch:
             assert record.total_charge == Decimal("183.50")  # 165.00 + 2 x 9.25
             assert isinstance(record.total_charge, Decimal)
             assert record.status == "built" and record.payer_key == "EXAMPLE-PAYER"
+            assert session.get_one(Encounter, record.encounter_id).status == "billed"
             lines = session.scalars(select(ClaimLineRecord).where(
                 ClaimLineRecord.claim_id == claim_id).order_by(ClaimLineRecord.line_number)
             ).all()
@@ -174,6 +175,16 @@ class TestBuildAndBatch:
             session.rollback()
             assert session.scalars(select(ClaimRecord).where(
                 ClaimRecord.encounter_id == enc_id)).all() == []
+
+    def test_encounter_under_review_is_not_billed(
+            self, session_factory: sessionmaker[Session], kb: KnowledgeBase,
+            practice: Practice) -> None:
+        with session_factory() as session:
+            enc_id = seed_encounter(session)
+            session.get_one(Encounter, enc_id).status = "to_review"
+            session.commit()
+            with pytest.raises(InputError, match="is to_review: only a coded encounter"):
+                build_and_store(session, enc_id, practice, Editor(kb))
 
     def test_dependent_coverage(self, session_factory: sessionmaker[Session],
                                 kb: KnowledgeBase, practice: Practice) -> None:

@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _FINAL_CODES = ("accepted", "changed", "added")
+_BILLABLE = ("coded", "billed")
 _SERVICE_SYSTEMS = ("CPT", "HCPCS")
 
 
@@ -199,6 +200,9 @@ def build_and_store(
         InputError: see :func:`claim_inputs_from_store`.
     """
     encounter, details, row = claim_inputs_from_store(session, encounter_id, practice)
+    if row.status not in _BILLABLE:
+        raise InputError(f"encounter {encounter_id} is {row.status}: only a coded encounter "
+                         "is billed (finish the review first)", field="encounter.status")
     previous = session.scalars(select(ClaimRecord).where(ClaimRecord.encounter_id == row.id)
                                .order_by(ClaimRecord.created_at.desc())).first()
     if (previous is not None and frequency is Frequency.ORIGINAL
@@ -242,6 +246,7 @@ def build_and_store(
     if previous is not None and previous.status != ClaimStatus.CORRECTED.value:
         previous.status = advance(previous.status, ClaimStatus.CORRECTED,
                                   claim_id=previous.patient_control_number).value
+    row.status = "billed"
     audit.record(session, actor, "claim.build", f"claim/{record.id}", org_id=row.org_id,
                  detail={"encounter": row.id, "frequency": claim.frequency.value,
                          "lines": len(claim.lines)})

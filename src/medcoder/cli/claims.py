@@ -94,8 +94,8 @@ def _claims_from_files(files: list[Path], practice_path: Path | None) -> list[Cl
 def x12(
     claim_files: FromOpt = [],  # noqa: B006 - Typer reads the default, never mutates it
     practice: PracticeOpt = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="The 837 file to write.")] = (
-        Path("out.837")),
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The 837 file to write (required).")] = None,
     payer: Annotated[str | None, typer.Option(
         "--payer", help="Database mode: batch every built, unsubmitted claim for this payer.")
     ] = None,
@@ -111,6 +111,8 @@ def x12(
     as_json: JsonOpt = False,
 ) -> None:
     """Write claims as one 837P or 837I file (validated with pyx12 before it is written)."""
+    if output is None:
+        fail("give the file to write with -o FILE.837")
     if payer is not None:
         if claim_files:
             fail("give either --from files or --payer (database), not both")
