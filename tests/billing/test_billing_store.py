@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
@@ -297,3 +298,31 @@ class TestStoredClaims:
         (posting,) = self.post(practice, read_sample("era_mixed.835")).postings
         assert posting.plan is not None and posting.plan.unmatched == ()
         assert "a built claim cannot become" in posting.status_warnings[0]
+
+
+def test_two_posters_at_once_post_the_file_once(practice: Practice) -> None:
+    """Whichever transaction commits first posts; the other meets the unique key (PostgreSQL)
+    or the committed row (SQLite serializes writers) and reports a duplicate."""
+    text = read_sample("era_mixed.835")
+    first = practice.factory()
+    first.begin()
+    report_a = post_835(text, session=first, org_id=practice.org_id, claims=practice.source,
+                        texts=TEXTS)  # fmt: skip
+    reports: list[PostingReport] = []
+
+    def other() -> None:
+        with practice.factory() as s, s.begin():
+            reports.append(post_835(text, session=s, org_id=practice.org_id,
+                                    claims=practice.source, texts=TEXTS))  # fmt: skip
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=0.5)  # still waiting for the first transaction's lock
+    first.commit()
+    first.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    (report_b,) = reports
+    assert (report_a.posted, report_b.posted, report_b.duplicates) == (1, 0, 1)
+    assert practice.count(RemittanceRecord) == 1
+    assert practice.count(DenialRecord) == 1
