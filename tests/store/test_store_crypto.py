@@ -288,3 +288,12 @@ class TestRotation:
             assert key_file.read_text().split()[1] == _b64(ring.current_key)
         finally:
             crypto.reset_keyring()
+
+
+class TestNoSqlComparisons:
+    def test_comparing_an_encrypted_column_is_refused(self) -> None:
+        with pytest.raises(TypeError, match="patients.last_name is encrypted"):
+            sa.select(Patient).where(Patient.last_name == "Quixote")
+        with pytest.raises(TypeError, match="documents.text is encrypted"):
+            sa.select(Document).where(Document.text.contains("pneumonia"))
+        assert "IS NULL" in str(sa.select(Patient).where(Patient.mrn.is_(None)))

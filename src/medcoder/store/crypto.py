@@ -43,6 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 from medcoder.errors import MedcoderError
@@ -291,11 +292,36 @@ def digest(text: str, *, purpose: str) -> str:
     return active_keyring().digest(text, purpose=purpose)
 
 
+_NULL_TESTS = (operators.is_, operators.is_not)
+
+
 class _Encrypted(TypeDecorator[Any]):
-    """Base of the encrypted column types: a Text column holding ``mc1:...`` ciphertext."""
+    """Base of the encrypted column types: a Text column holding ``mc1:...`` ciphertext.
+
+    Comparing or ordering by an encrypted column in SQL raises ``TypeError`` (a random nonce
+    per value means ``last_name == 'X'`` could never match): use its keyed-hash column.
+    Only ``IS NULL`` / ``IS NOT NULL`` are allowed.
+    """
 
     impl = Text
     cache_ok = True
+
+    class comparator_factory(TypeDecorator.Comparator[Any]):  # noqa: N801 (SQLAlchemy's name)
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            if (
+                op in _NULL_TESTS
+                or (op is operators.eq and other == (None,))
+                or (op is operators.ne and other == (None,))
+            ):
+                return super().operate(op, *other, **kwargs)
+            purpose = getattr(self.type, "purpose", "encrypted column")
+            raise TypeError(
+                f"{purpose} is encrypted: it cannot be compared or sorted in SQL "
+                "(look it up by its keyed hash, or filter after decrypting)"
+            )
+
+        def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:
+            return self.operate(op, other, **kwargs)
 
     def __init__(self, purpose: str) -> None:
         super().__init__()
