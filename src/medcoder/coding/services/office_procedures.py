@@ -331,9 +331,12 @@ _REPAIR = _rx(
 )
 _WOUND = _rx(r"lacerat\w*|wound|\bcut\b")
 _NOT_SIMPLE = _rx(
-    r"layered|intermediate|complex|layer closure|deep sutures|subcuticular|"
-    r"by planes|in layers|surgical|incision|resection"
+    r"layered|intermediate|complex|layer closure|deep sutures|subcuticular|subcutaneous|"
+    r"by planes|in layers|surgical|surgery|operati\w*|incision|resection|graft|flap|scler\w*|"
+    r"intraoral|dura\b|peritomy"
 )
+_LENGTH_CM = _rx(r"(\d{1,3}(?:\.\d+)?)\s*(cm|mm|centimeters?)\b")
+_LACERATION = _rx(r"lacerat\w*")
 _FACE = _rx(
     r"face|facial|forehead|cheek|chin|\bears?\b|eyelid|eyebrow|nose|nasal|lips?\b|"
     r"mucous|mucosa|temple|jaw"
@@ -374,15 +377,17 @@ def _repairs(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
                 "codes are not assigned by medcoder; not billed"
             )
             continue
-        found = list(re.finditer(r"(\d{1,3}(?:\.\d+)?)\s*(cm|mm|centimeters?)\b", context, re.I))
+        found = list(_LENGTH_CM.finditer(context))
         if not found:
-            section = scanner.note.section_at(mention.start)
-            body = scanner.note.text[section.body_start : section.end]
-            if not lengths_cm(body):
-                scanner.warnings.append("wound repair without the wound length: not billed")
-                continue
-            found = list(re.finditer(r"(\d{1,3}(?:\.\d+)?)\s*(cm|mm|centimeters?)\b", body, re.I))
-            context = body
+            # The wound may be measured in the sentence before ("3 cm laceration of the
+            # forearm. It was repaired with sutures."), never further away.
+            earlier = [x for x in scanner.note.sentences if x.end <= mention.context_start]
+            before = scanner.note.text_of(earlier[-1]) if earlier else ""
+            found = list(_LENGTH_CM.finditer(before)) if _LACERATION.search(before) else []
+            context = before
+        if not found:
+            scanner.warnings.append("wound repair without the wound length: not billed")
+            continue
         for index, length in enumerate(found):
             end = found[index + 1].start() if index + 1 < len(found) else len(context)
             window = context[max(0, length.start() - 40) : end]
