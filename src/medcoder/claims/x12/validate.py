@@ -46,6 +46,15 @@ def _errors(node: Any, where: str = "") -> Iterator[str]:
             yield from _errors(item, where)
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def validate_x12(text: str) -> ValidationReport:
     """Run pyx12's validator on ``text`` (an 837, 835, 999, ... interchange)."""
     import pyx12.params  # type: ignore[import-untyped]
@@ -55,15 +64,23 @@ def validate_x12(text: str) -> ValidationReport:
     if not logger.handlers:  # pyx12 logs every error at ERROR level; the report carries them
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
-    params = pyx12.params.params()
-    out = io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(
-        params, io.StringIO(text), fd_997=None, fd_html=None, fd_json=out)
+    # Some errors (bad ISA elements) reach only pyx12's log, not its error tree: collect both.
+    logged = _Collect()
+    logger.addHandler(logged)
+    try:
+        out = io.StringIO()
+        ok = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), io.StringIO(text), fd_997=None, fd_html=None, fd_json=out)
+    finally:
+        logger.removeHandler(logged)
     try:
         doc = json.loads(out.getvalue() or "{}")
     except json.JSONDecodeError:
         doc = {}
     errors = tuple(_errors(doc))
     if not ok and not errors:
-        errors = ("pyx12 rejected the file (not an X12 interchange, or no map for it)",)
+        errors = tuple("not an X12 interchange (no ISA segment at the start)"
+                       if "does not look like an X12 data file" in m else m
+                       for m in logged.messages) or (
+            "pyx12 rejected the file (not an X12 interchange, or no map for it)",)
     return ValidationReport(ok=bool(ok) and not errors, errors=errors)
