@@ -18,7 +18,7 @@ from medcoder.worker.document_coding import EngineCoder
 def diagnosis_coder(kb: KnowledgeBase) -> EngineCoder:
     """The engine without procedure coding: these tests check diagnoses, and procedure
     coding (tested by its owners) must not make them depend on its progress."""
-    return EngineCoder(kb, procedures=lambda document, result: ())
+    return EngineCoder(kb, with_procedures=False)
 
 
 @pytest.fixture(scope="session")

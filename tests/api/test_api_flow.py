@@ -205,3 +205,59 @@ class TestLists:
     def test_openapi_is_served(self, api: TestClient) -> None:
         spec = api.get(f"{V1}/openapi.json").json()
         assert "/api/v1/encounters/{encounter_id}/codes/{assignment_id}/review" in spec["paths"]
+
+
+class TestCodesAndFormats:
+    def test_fhir_document_reference_upload(self, api: TestClient, world: World) -> None:
+        import base64
+
+        coder = world.headers("coder")
+        eid = _encounter(api, world, str(_patient(api, world)["id"]))["id"]
+        resource = {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "text/plain",
+                        "data": base64.b64encode(NOTE.encode()).decode(),
+                    }
+                }
+            ],
+        }
+        reply = api.post(
+            f"{V1}/encounters/{eid}/documents?wait=true",
+            json=resource,
+            headers={**coder, "Content-Type": "application/fhir+json"},
+        )
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["content_type"] == "application/fhir+json"
+        assert reply.json()["status"] == "coded"
+        codes = api.get(f"{V1}/encounters/{eid}/codes", headers=coder).json()
+        assert "E11.42" in {c["code"] for c in codes}
+
+    def test_coder_adds_a_missed_code(self, api: TestClient, world: World) -> None:
+        coder = world.headers("coder")
+        eid = _encounter(api, world, str(_patient(api, world)["id"]))["id"]
+        added = api.post(
+            f"{V1}/encounters/{eid}/codes",
+            json={"code": "e785", "system": "ICD10CM", "reason": "hyperlipidemia in the A/P"},
+            headers=coder,
+        )
+        assert added.status_code == 201, added.text
+        assert added.json()["code"] == "E78.5" and added.json()["status"] == "added"
+        unknown = api.post(
+            f"{V1}/encounters/{eid}/codes",
+            json={"code": "E78.99", "system": "ICD10CM", "reason": "x"},
+            headers=coder,
+        )
+        assert unknown.status_code == 422 and unknown.json()["field"] == "code"
+        final = api.get(f"{V1}/encounters/{eid}/final", headers=coder).json()
+        assert [d["code"] for d in final["diagnoses"]] == ["E78.5"]
+        assert final["complete"] is True
+        biller = api.post(
+            f"{V1}/encounters/{eid}/codes",
+            json={"code": "I10", "system": "ICD10CM", "reason": "x"},
+            headers=world.headers("biller"),
+        )
+        assert biller.status_code == 403

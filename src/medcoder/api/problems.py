@@ -6,6 +6,7 @@ exception into an HTTP status.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,8 @@ from medcoder.errors import (
 )
 
 __all__ = ["Problem", "ProblemError", "install_problem_handlers", "problem_responses"]
+
+log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -123,7 +126,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return _respond(exc.status_code, str(exc.detail), headers=headers)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log (no request body, so no note text in it).
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _respond(500, "internal error")
+
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(MedcoderError, on_medcoder)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AuditEventPublic",
     "CodeAssignmentPublic",
+    "CodeCreate",
     "DocumentPublic",
     "EditFindingPublic",
     "EncounterCreate",
@@ -186,6 +187,14 @@ class ReviewRequest(_In):
         max_length=16,
         description="The replacement code (required for 'change', refused otherwise)",
     )
+
+
+class CodeCreate(_In):
+    """A code the coder adds that the engine did not suggest."""
+
+    code: str = Field(min_length=3, max_length=16)
+    system: Literal["ICD10CM", "CPT", "HCPCS", "PCS"] = "ICD10CM"
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class EditFindingPublic(BaseModel):

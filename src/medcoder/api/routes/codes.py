@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from medcoder.api.auditing import audit
@@ -13,9 +14,10 @@ from medcoder.api.code_checks import FinalCodes, check_code, edit_final_codes
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
 from medcoder.api.policy import CODE_REVIEW, PHI_READ
 from medcoder.api.problems import ProblemError, problem_responses
-from medcoder.api.routes._common import load_encounter
+from medcoder.api.routes._common import IdempotencyKey, idempotent, load_encounter
 from medcoder.api.schemas import (
     CodeAssignmentPublic,
+    CodeCreate,
     EditFindingPublic,
     EvidencePublic,
     FinalCode,
@@ -139,6 +141,65 @@ def review_code(
     )
     session.commit()
     return assignment_public(row)
+
+
+@router.post(
+    "/codes",
+    status_code=201,
+    response_model=CodeAssignmentPublic,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def add_code(
+    encounter_id: str,
+    body: CodeCreate,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*CODE_REVIEW))],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Add a code the engine missed (status ``added``), checked against the code set for the
+    date of service; it goes last in its system's sequence."""
+
+    def create() -> tuple[int, CodeAssignmentPublic]:
+        encounter = load_encounter(session, request, who, encounter_id)
+        if encounter.status == "billed":
+            raise ProblemError(409, "the encounter is billed; its codes can no longer change")
+        code = check_code(
+            get_resources(request).kb(), body.system, body.code, encounter.date_of_service
+        )
+        last = session.scalar(
+            select(func.max(CodeAssignment.position)).where(
+                CodeAssignment.encounter_id == encounter.id,
+                CodeAssignment.system == body.system,
+            )
+        )
+        row = CodeAssignment(
+            org_id=who.org_id,
+            encounter_id=encounter.id,
+            position=(last or 0) + 1,
+            code=code,
+            system=body.system,
+            rationale="added by the coder",
+            evidence=[],
+            status="added",
+            reason=body.reason,
+            by_user_id=who.user_id,
+            at=utcnow(),
+        )
+        session.add(row)
+        _refresh_status(session, request, encounter)
+        audit(
+            session,
+            request,
+            who,
+            "code.add",
+            f"code_assignment/{row.id}",
+            detail={"encounter_id": encounter.id, "code": code},
+        )
+        session.commit()
+        return 201, assignment_public(row)
+
+    return idempotent(request, who, idempotency_key, body.model_dump(mode="json"), create)
 
 
 def _final(
