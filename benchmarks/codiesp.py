@@ -38,9 +38,9 @@ def main() -> None:
     )
     parser.add_argument("--keep", type=Path, help="write the predictions TSV here")
     parser.add_argument(
-        "--default-scores",
+        "--learned-scores",
         action="store_true",
-        help="track P: the engine's default scores, not the ones learned on train",
+        help="track P: scores learned on CodiEsp train (scripts/learn_pcs_reliability.py)",
     )
     args = parser.parse_args()
 
@@ -90,13 +90,13 @@ def _score(scorer: Path, gold: Path, preds: Path) -> dict[str, object]:
 def _procedure_track(args: argparse.Namespace, texts: Path, gold: Path) -> None:
     from medcoder.codesets.kb import KnowledgeBase
     from medcoder.coding.pcs import PcsCoder
-    from medcoder.coding.pcs.reliability import Reliability
+    from medcoder.coding.pcs.reliability import load_reliability
     from medcoder.notes import parse_note, read_document
 
     files = sorted(texts.glob("*.txt"))
     with KnowledgeBase.open() as kb, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        coder = PcsCoder(kb, reliability=Reliability() if args.default_scores else None)
+        coder = PcsCoder(kb, reliability=load_reliability() if args.learned_scores else None)
         rows: list[str] = []
         for path in files:
             note = parse_note(
@@ -116,7 +116,7 @@ def _procedure_track(args: argparse.Namespace, texts: Path, gold: Path) -> None:
     print(
         f"CodiEsp-P {args.split}: {len(files)} notes coded in {elapsed:.1f} s "
         f"({len(rows)} rows, in process, including coder start-up"
-        f"{'; default scores' if args.default_scores else ''})"
+        f"{'; scores learned on train' if args.learned_scores else ''})"
     )
     for name, scores in (("full code", full), ("4 characters", four)):
         micro = scores["micro"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from medcoder.codesets.kb import KnowledgeBase
+from medcoder.coding.pcs import PcsCoder, code_pcs
 from medcoder.coding.pcs.reliability import PRIOR_WEIGHT, Reliability, load_reliability
 from medcoder.errors import DataFileError
+from medcoder.notes import parse_note, read_document
 
 
 def test_unseen_entry_keeps_its_default_score() -> None:
@@ -30,3 +33,13 @@ def test_packaged_counts_round_trip_and_keep_chest_xray_assigned() -> None:
     packaged = load_reliability()
     assert Reliability.from_dict(packaged.to_dict()) == packaged
     assert packaged.score("xray", True, 0.9) > 0.5
+
+
+def test_code_pcs_uses_the_engine_scores_not_the_codiesp_rates(kb: KnowledgeBase) -> None:
+    # CodiEsp annotators cut orotracheal intubation to 4 characters, so its learned rate is
+    # low; a documented intubation must still be assigned by default.
+    note = parse_note(read_document("Orotracheal intubation was performed in the ICU."))
+    (suggestion,) = code_pcs(note, kb).suggestions
+    assert (suggestion.code, suggestion.score) == ("0BH17EZ", 0.9)
+    learned = PcsCoder(kb, reliability=load_reliability()).code(note).suggestions[0]
+    assert learned.score < 0.5

@@ -18,7 +18,7 @@ from medcoder.coding.pcs.builder import (
 )
 from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
-from medcoder.coding.pcs.reliability import Reliability, load_reliability
+from medcoder.coding.pcs.reliability import Reliability
 from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
 from medcoder.coding.pcs.statements import Statement, StatementFinder
 from medcoder.coding.result import Evidence
@@ -42,6 +42,11 @@ class PcsCoder:
     Args:
         kb: The open knowledge base (its ICD-10-PCS code list decides every value).
         lexicon: The procedure lexicon; the packaged one by default.
+        reliability: Scores per lexicon entry; by default none (the engine's scores: 0.9 for a
+            complete code, 0.6 for a partial). ``load_reliability()`` gives the rates learned on
+            CodiEsp train: they rank better on CodiEsp, but they also carry its annotators'
+            conventions (orotracheal intubation truncated to 4 characters, codes deleted
+            since), which would keep a well-documented US procedure from being assigned.
     """
 
     def __init__(
@@ -53,7 +58,7 @@ class PcsCoder:
         self._kb = kb
         self._builder = AxisBuilder(kb.pcs)
         self._finder = StatementFinder(lexicon or load_lexicon())
-        self._reliability = load_reliability() if reliability is None else reliability
+        self._reliability = Reliability() if reliability is None else reliability
         self._operation_names: dict[str, str | None] = {}
 
     def code(self, note: Note) -> PcsResult:
