@@ -212,3 +212,57 @@ class TestConcurrentWriters:
         assert errors == []
         result = _verify(fresh_engine)
         assert result.ok and result.checked == 120
+
+
+def _rewrite_from(engine: Engine, seq: int) -> None:
+    """What an administrator who knows the scheme can do: change event ``seq`` and rehash the
+    rest of the chain and its head — undetectable without an anchor kept elsewhere."""
+    _drop_protection(engine)
+    with Session(engine) as session:
+        events = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
+        session.expunge_all()
+    previous = events[seq - 2].hash if seq > 1 else audit.GENESIS_HASH
+    with engine.begin() as conn:
+        for event in events[seq - 1 :]:
+            if event.seq == seq:
+                event.actor = "user:somebody-else"
+            event.prev_hash = previous
+            event.hash = audit.event_hash(event)
+            previous = event.hash
+            conn.execute(
+                sa.text(
+                    "UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"
+                ),
+                {"a": event.actor, "p": event.prev_hash, "h": event.hash, "s": event.seq},
+            )
+        conn.execute(sa.text("UPDATE audit_chain_head SET hash = :h"), {"h": previous})
+
+
+class TestAnchors:
+    def test_anchor_catches_a_rewritten_chain(self, fresh_engine: Engine) -> None:
+        ids = _record_five(fresh_engine)
+        with Session(fresh_engine) as session:
+            anchor = audit.head(session)
+            assert anchor[0] == 5
+            assert audit.verify(session, anchors=dict([anchor])).ok
+        _rewrite_from(fresh_engine, 3)
+        with Session(fresh_engine) as session:
+            assert audit.verify(session).ok  # the chain alone cannot tell
+            problem = audit.verify(session, anchors=dict([anchor])).problem
+        assert problem is not None
+        assert (problem.kind, problem.event_id, problem.seq) == ("edited", ids[4], 5)
+        assert "rewritten" in problem.message
+
+    def test_anchor_catches_events_cut_from_the_end(self, fresh_engine: Engine) -> None:
+        _record_five(fresh_engine)
+        with Session(fresh_engine) as session:
+            anchor = audit.head(session)
+            fourth = session.scalars(sa.select(AuditEvent.hash).where(AuditEvent.seq == 4)).one()
+        _drop_protection(fresh_engine)
+        with fresh_engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM audit_events WHERE seq = 5")
+            conn.execute(sa.text("UPDATE audit_chain_head SET seq = 4, hash = :h"), {"h": fourth})
+        with Session(fresh_engine) as session:
+            assert audit.verify(session).ok
+            problem = audit.verify(session, anchors=dict([anchor])).problem
+        assert problem is not None and (problem.kind, problem.seq) == ("deleted", 5)

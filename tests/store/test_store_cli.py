@@ -192,3 +192,21 @@ class TestKeysStatus:
             assert code == 1 and f"values sealed with keys not in the ring: {current}" in out
         finally:
             crypto.reset_keyring()
+
+
+class TestAuditHead:
+    def test_head_then_verify_with_anchor(self, fresh_db_url: str) -> None:
+        ids = _activity(fresh_db_url)
+        code, out = invoke("audit", "head", "--database-url", fresh_db_url)
+        assert code == 0
+        anchor = out.strip()
+        assert anchor.startswith(f"{len(ids)}:") and len(anchor.split(":")[1]) == 64
+        code, out = invoke("audit", "verify", "--database-url", fresh_db_url, "--anchor", anchor)
+        assert code == 0, out
+        wrong = f"{len(ids)}:{'0' * 64}"
+        code, out = invoke("audit", "verify", "--database-url", fresh_db_url, "--anchor", wrong)
+        assert code == 1 and "not the anchored" in " ".join(out.split())
+
+    def test_bad_anchor(self, fresh_db_url: str) -> None:
+        code, out = invoke("audit", "verify", "--database-url", fresh_db_url, "--anchor", "x:y")
+        assert code == 2 and "--anchor must be SEQ:HASH" in out

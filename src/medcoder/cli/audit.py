@@ -119,14 +119,40 @@ def db_upgrade(
     )
 
 
+def _anchors(given: list[str] | None) -> dict[int, str]:
+    pinned: dict[int, str] = {}
+    for text in given or []:
+        seq, _, digest = text.partition(":")
+        if (
+            not seq.isdigit()
+            or len(digest) != 64
+            or not all(c in "0123456789abcdef" for c in digest)
+        ):
+            fail(f"--anchor must be SEQ:HASH as printed by `medcoder audit head`, got {text!r}")
+        pinned[int(seq)] = digest
+    return pinned
+
+
 @audit_app.command("verify")
-def audit_verify(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+def audit_verify(
+    database_url: UrlOpt = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="SEQ:HASH from an earlier `medcoder audit head`, kept outside the database; "
+            "it must still be in the chain (repeatable).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Check the hash chain of every audit event; exit 1 naming the first bad one."""
     from medcoder.store.audit import verify
 
+    pinned = _anchors(anchor)
     url = _url(database_url)
     with _session(url, read_only=True) as session:
-        result = verify(session)
+        result = verify(session, anchors=pinned)
     problem = result.problem
     if as_json:
         print_json({"ok": result.ok, "checked": result.checked, "problem": problem})
@@ -143,6 +169,20 @@ def audit_verify(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
         )
     if problem is not None:
         raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+    """The newest event as SEQ:HASH — keep it outside the database, check with --anchor."""
+    from medcoder.store.audit import head
+
+    url = _url(database_url)
+    with _session(url, read_only=True) as session:
+        seq, digest = head(session)
+    if as_json:
+        print_json({"seq": seq, "hash": digest, "anchor": f"{seq}:{digest}"})
+        return
+    print(f"{seq}:{digest}")  # noqa: T201 - plain, for scripts
 
 
 def _when(text: str | None, option: str) -> dt.datetime | None:

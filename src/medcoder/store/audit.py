@@ -46,6 +46,7 @@ __all__ = [
     "DetailValue",
     "VerifyResult",
     "event_hash",
+    "head",
     "list_events",
     "record",
     "verify",
@@ -171,13 +172,21 @@ class VerifyResult:
         return self.problem is None
 
 
-def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
+def verify(
+    session: Session, *, anchors: Mapping[int, str] | None = None, batch_size: int = 1000
+) -> VerifyResult:
     """Walk the chain from the first event to the head and report the first break.
+
+    Args:
+        anchors: ``{seq: hash}`` heads written down earlier (:func:`head`) somewhere the
+            database's administrators cannot write; each must still be in the chain. This
+            catches a chain rewritten from some event onward, which the chain alone cannot.
 
     Events appended while it runs (after the head it read first) are not checked.
     """
-    head = _head(session, lock=False)
-    head_seq, head_hash = head.seq, head.hash
+    pinned = dict(anchors or {})
+    head_row = _head(session, lock=False)
+    head_seq, head_hash = head_row.seq, head_row.hash
     expected = GENESIS_HASH
     previous: AuditEvent | None = None
     position = 0
@@ -187,24 +196,44 @@ def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
         for event in rows.scalars():
             position += 1
             problem = _check(session, event, position, expected, previous)
+            if problem is None and pinned.get(event.seq, event.hash) != event.hash:
+                problem = AuditProblem(
+                    "edited",
+                    event.id,
+                    position,
+                    event.seq,
+                    f"its hash is not the anchored {pinned[event.seq][:12]}...: the chain was "
+                    "rewritten from here or before",
+                )
             if problem is not None:
                 return VerifyResult(checked=position - 1, problem=problem)
             expected = event.hash
             previous = event
     last_seq = previous.seq if previous is not None else 0
-    if last_seq != head_seq or expected != head_hash:
-        missing = head_seq - last_seq
-        message = (
-            f"the chain head says the last event is seq {head_seq}, but the events end at seq "
-            f"{last_seq}: {missing} event(s) deleted from the end"
-            if missing > 0
-            else f"the chain head (seq {head_seq}) does not match the last event (edited head)"
-        )
+    beyond = sorted(seq for seq in pinned if seq > last_seq)
+    if last_seq != head_seq or expected != head_hash or beyond:
+        missing = max([head_seq, *beyond]) - last_seq
+        if missing > 0:
+            kind: ProblemKind = "deleted"
+            message = (
+                f"the events end at seq {last_seq}, but the chain "
+                f"{'head' if head_seq > last_seq else 'anchor'} says seq "
+                f"{max([head_seq, *beyond])}: {missing} event(s) deleted from the end"
+            )
+        else:
+            kind = "edited"
+            message = f"the chain head (seq {head_seq}) does not match the last event"
         return VerifyResult(
             checked=position,
-            problem=AuditProblem("deleted", "", position + 1, last_seq + 1, message),
+            problem=AuditProblem(kind, "", position + 1, last_seq + 1, message),
         )
     return VerifyResult(checked=position, problem=None)
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The newest event's ``(seq, hash)`` — write it down elsewhere to anchor the chain."""
+    row = _head(session, lock=False)
+    return row.seq, row.hash
 
 
 def _check(
