@@ -81,3 +81,16 @@ def test_several_organizations_need_org(practice: Practice, db_url: str) -> None
     assert "several organizations: pass --org" in err
     code, _, err = invoke("remit", "denials", "--org", "nope", "--database-url", db_url)
     assert code == 2 and "no organization 'nope'" in err
+
+
+def test_ack_post_moves_claims(practice: Practice, db_url: str) -> None:
+    common = ("--org", practice.org_id, "--database-url", db_url)
+    code, out, err = invoke("ack", "post", str(REMIT_DATA / "claimack.277"), *common, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert [(c["claim_id"], c["after"]) for c in result["changes"]] == [
+        ("PCN1001", "accepted"),
+        ("pcn1002", "rejected"),
+    ]
+    code, out, _ = invoke("ack", "post", str(REMIT_DATA / "claimack.277"), *common)
+    assert code == 0 and "no claim changed status" in out

@@ -355,3 +355,30 @@ def remit_denials(
             escape(r["action_text"]),
         )
     console.print(table)
+
+
+@ack_app.command("post")
+def ack_post(
+    file: Annotated[Path, typer.Argument(help="A 999 or 277CA file.")],
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Apply a 277CA (claims accepted/rejected) or a 999 (rejected file) to the stored claims."""
+    from medcoder.billing.acknowledgements import apply_acknowledgements
+    from medcoder.cli.audit import _session, _url
+
+    acks = read_x12_file(file, read_acknowledgements)
+    with _session(_url(database_url)) as session, session.begin():
+        result = apply_acknowledgements(acks, session=session, org_id=_org_id(session, org))
+    if as_json:
+        dump_json(result)
+        return
+    for change in result.changes:
+        console.print(f"claim {escape(change.claim_id)}: {change.before} -> {change.after}")
+    if not result.changes:
+        console.print("no claim changed status")
+    for number in result.unmatched:
+        console.print(f"[yellow]not found[/yellow] {escape(number)}")
+    for warning in result.warnings:
+        console.print(f"[magenta]warning[/magenta] {escape(warning)}")
