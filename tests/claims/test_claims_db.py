@@ -247,6 +247,11 @@ def test_cli_build_and_x12_for_payer(db_url: str, session_factory: sessionmaker[
     assert validate_x12(out.read_text()).ok
     with session_factory() as session:
         assert session.get_one(ClaimRecord, built["claim"]).status == ClaimStatus.SUBMITTED
+    result = runner.invoke(app, ["claim", "list", "--database-url", db_url, "--payer",
+                                 "CLI-PAYER", "--status", "submitted", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert [(r["claim"], r["total_charge"]) for r in listed] == [(built["claim"], "183.50")]
     result = runner.invoke(app, ["claim", "build", "nope", "--practice",
                                  str(tmp_path / "practice.yaml"), "--database-url", db_url])
     assert result.exit_code == 2 and "no encounter nope" in result.output

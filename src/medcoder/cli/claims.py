@@ -314,6 +314,55 @@ def _build_from_database(encounter: str, practice: Path | None, url: str | None,
                       f"{summary['total_charge']}, status built", highlight=False)
 
 
+@claim_app.command("list")
+def list_claims(
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", help="Practice payer key or payer "
+                                                              "id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 100,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="SQLAlchemy URL (default $MEDCODER_DATABASE_URL).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Claims in the database, newest first (no patient data: ids, payer, status, total)."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from medcoder.claims.state import ClaimStatus
+    from medcoder.store.claims_models import ClaimRecord
+
+    if status is not None and status not in {s.value for s in ClaimStatus}:
+        fail(f"--status must be one of {', '.join(s.value for s in ClaimStatus)}, got "
+             f"{status!r}")
+    query = select(ClaimRecord).order_by(ClaimRecord.created_at.desc()).limit(limit)
+    if status is not None:
+        query = query.where(ClaimRecord.status == status)
+    if payer is not None:
+        query = query.where((ClaimRecord.payer_key == payer) | (ClaimRecord.payer_id == payer))
+    try:
+        with _session(database_url) as session:
+            rows = [{"claim": r.id, "patient_control_number": r.patient_control_number,
+                     "encounter": r.encounter_id, "payer": r.payer_key,
+                     "claim_type": r.claim_type, "frequency": r.frequency, "status": r.status,
+                     "total_charge": f"{r.total_charge:.2f}",
+                     "created_at": r.created_at.isoformat(timespec="seconds")}
+                    for r in session.scalars(query)]
+    except SQLAlchemyError as exc:
+        fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} claim(s)")
+    for name in ("patient control number", "payer", "type", "freq", "status", "total",
+                 "created"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(r["patient_control_number"], r["payer"], r["claim_type"], r["frequency"],
+                      r["status"], r["total_charge"], r["created_at"])
+    console.print(table)
+
+
 def _clearinghouse(outbox: Path | None, sftp: str | None, user: str | None,
                    host_key: Path | None) -> Any:
     import os
