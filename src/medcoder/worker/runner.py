@@ -224,9 +224,10 @@ class Worker:
         return JobStatus.DONE
 
     def _failed(self, job: ClaimedJob, exc: Exception, *, permanent: bool) -> JobStatus | None:
-        # The message goes to the job row (readable by admins), never to the log: it may quote
-        # a document. The log gets the exception type only.
+        # The message goes to the job row (readable by admins), not to the log at INFO or
+        # above: it may quote a document. The log gets the exception type; DEBUG the traceback.
         log.warning("job %s %s failed: %s", job.id, job.kind, type(exc).__name__)
+        log.debug("job %s failure (may quote the document)", job.id, exc_info=exc)
         held = replace(job, max_attempts=job.attempts) if permanent else job
         status = mark_failed(
             self._factory, held, f"{type(exc).__name__}: {exc}", policy=self.config.retry
