@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from medcoder.store import audit, crypto, keys, repo
 from medcoder.store.db import make_engine, make_session_factory, upgrade
-from medcoder.store.models import CodeAssignment, Document, Patient
+from medcoder.store.models import CodeAssignment, CodingRun, Document, Patient
 
 NOTE = (
     "Chief complaint: productive cough and fever for three days. Assessment: community "
@@ -164,6 +164,17 @@ def _store_note(engine: Engine) -> tuple[repo.Actor, str, str]:
                 code="J18.9",
                 system="ICD10CM",
                 evidence=[{"start": 70, "end": 79, "text": "pneumonia"}],
+                reason="changed after talking to Zebulon Quixote",
+                status="changed",
+            )
+        )
+        session.add(
+            CodingRun(
+                org_id=org.id,
+                document_id=document.id,
+                encounter_id=encounter.id,
+                status="failed",
+                error="ValueError: cannot parse 'amoxicillin'",
             )
         )
         session.commit()
@@ -209,6 +220,7 @@ class TestAtRest:
                     "code_assignments",
                     "audit_events",
                     "coverages",
+                    "coding_runs",
                 )
                 for row in conn.execute(sa.text(f"SELECT * FROM {table}"))
             )

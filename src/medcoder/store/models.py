@@ -309,7 +309,8 @@ class CodingRun(Base):
     engine_version: Mapped[str] = mapped_column(String(50), default="")
     kb_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
+    # An exception message may quote the note: encrypted like the note.
+    error: Mapped[str | None] = mapped_column(EncryptedText("coding_runs.error"), default=None)
     started_at: Mapped[dt.datetime] = _created()
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
@@ -317,7 +318,7 @@ class CodingRun(Base):
 class CodeAssignment(Base):
     """A code on an encounter: suggested by a run, then accepted, changed, rejected (or added)
     by a coder — with the reason, who and when. A change keeps the suggested code in
-    ``replaced_code``. ``evidence`` (quotes of the note) is encrypted."""
+    ``replaced_code``. ``evidence`` (quotes of the note) and ``reason`` are encrypted."""
 
     __tablename__ = "code_assignments"
     __table_args__ = (
@@ -343,7 +344,10 @@ class CodeAssignment(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # modifiers, units, ...
     status: Mapped[str] = mapped_column(String(16), default="suggested")
     replaced_code: Mapped[str | None] = mapped_column(String(16), default=None)
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The coder's free text may quote the note or name the patient: encrypted.
+    reason: Mapped[str | None] = mapped_column(
+        EncryptedText("code_assignments.reason"), default=None
+    )
     by_user_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("users.id"), default=None)
     at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = _created()
