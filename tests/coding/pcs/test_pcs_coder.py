@@ -58,6 +58,9 @@ class TestCompleteCodes:
             ("A left double J catheter was placed by cystoscopy.", "0T778DZ"),
             ("FNA of the right parotid gland.", "0CB83ZX"),
             ("Skin biopsy of the right foot showed vasculitis.", "0HBMXZX"),
+            ("He was treated with primary PCI and DES to the mid RCA.", "027034Z"),
+            ("Open sigmoid colectomy was performed.", "0DTN0ZZ"),
+            ("Closed reduction of the R distal radius.", "0PSHXZZ"),
             ("Excision of the skin lesion on the scalp.", "0HB0XZZ"),
         ],
     )
@@ -189,6 +192,12 @@ class TestQueries:
         assert result.codes == (code,)
         assert result.queries[0].position == 5
 
+    def test_dilation_without_device_words_queries_the_device(self, coder: PcsCoder) -> None:
+        result = _code(coder, "Chest pain free after PCI.")
+        assert result.codes == ("0270",)
+        assert result.queries[0].axis == "Device"
+        assert "D" in {v for v, _ in result.queries[0].candidates}
+
     def test_chemotherapy_without_route_is_a_query_not_a_code(self, coder: PcsCoder) -> None:
         result = _code(coder, "She received chemotherapy with cisplatin.")
         assert result.codes == ()
@@ -211,6 +220,7 @@ class TestContext:
         [
             "Chest X-ray and bone scintigraphy were negative for metastases.",
             "The chest X-ray ruled out pneumonia.",
+            "A chest X-ray due to fever showed an infiltrate.",
         ],
     )
     def test_negative_result_is_still_a_procedure_done(self, coder: PcsCoder, text: str) -> None:
@@ -226,6 +236,37 @@ class TestContext:
     )
     def test_procedure_not_done_or_planned_is_not_coded(self, coder: PcsCoder, text: str) -> None:
         assert not any(c.startswith("0VT") for c in _code(coder, text).codes)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Screening mammogram ordered.",
+            "Colonoscopy referral.",
+            "Recheck with x-ray of the chest.",
+        ],
+    )
+    def test_ordered_or_referred_is_planned(self, coder: PcsCoder, text: str) -> None:
+        result = _code(coder, text)
+        assert result.codes == () and result.queries == ()
+
+    @pytest.mark.parametrize(
+        ("text", "code"),
+        [
+            ("He is s/p open sigmoid colectomy.", "0DTN0ZZ"),
+            ("Status post laparoscopic cholecystectomy.", "0FT44ZZ"),
+            ("EGD 2024 showed esophagitis.", "0DJ08ZZ"),
+        ],
+    )
+    def test_past_procedures_are_suggested_only(
+        self, coder: PcsCoder, text: str, code: str
+    ) -> None:
+        note = parse_note(read_document(text, setting="inpatient", date_of_service="2026-06-01"))
+        (suggestion,) = coder.code(note).suggestions
+        assert suggestion.code == code and suggestion.historical and not suggestion.assigned
+
+    def test_a_past_procedure_raises_no_query(self, coder: PcsCoder) -> None:
+        result = _code(coder, "He is s/p sigmoid colectomy.")
+        assert result.codes == ("0DTN",) and result.queries == ()
 
     def test_operative_note(self, kb: KnowledgeBase) -> None:
         text = (DATA / "op_note_appendectomy.txt").read_text()

@@ -34,6 +34,9 @@ _APPROACH_SECTIONS = frozenset("012347890FX")
 # Imaging types done without contrast unless the note says otherwise (plain radiography,
 # ultrasonography); CT and MRI often use contrast, so there the note must say.
 _CONTRAST_RARE = frozenset("04")
+# Root operations that usually put a device in (Dilation, Bypass, Reposition, Insertion,
+# Replacement, Supplement): without device words the device axis is queried.
+_DEVICE_OPERATIONS = frozenset("71SHRU")
 
 
 @lru_cache(maxsize=8192)
@@ -64,6 +67,7 @@ class BodyWord:
     side: str | None = None
     side_cue: Cue | None = None
     parts: tuple[tuple[str, ...], ...] = ()
+    refines: bool = False  # only a more precise value in the table the other words decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +152,7 @@ class AxisBuilder:
             label = next((v.label for v in self.next_values(table) if v.value == value), None)
             body = PcsAxisChoice(4, names[3], value, label, "lexicon", why)
         else:
-            chosen = self._body(tables, plan.body, names[3], plan.systems)
+            chosen = self._refined_body(tables, plan.body, names[3], plan.systems)
             if isinstance(chosen, BuildOutcome):
                 return chosen
             table, body, body_cues = chosen
@@ -173,6 +177,18 @@ class AxisBuilder:
                 cues.append(cue)
             prefix += axis.value
         return BuildOutcome(prefix, tuple(axes), tuple(cues))
+
+    def _refined_body(
+        self, tables: Sequence[str], words: Sequence[BodyWord], axis: str, systems: str
+    ) -> tuple[str, PcsAxisChoice, list[Cue]] | BuildOutcome:
+        refining = [w for w in words if w.refines]
+        base = self._body(tables, [w for w in words if not w.refines], axis, systems)
+        if refining and not isinstance(base, BuildOutcome):
+            # "sigmoid colectomy": Sigmoid Colon in the table "colectomy" decides, 0DT.
+            precise = self._body([base[0]], refining, axis, systems)
+            if not isinstance(precise, BuildOutcome):
+                return precise
+        return base
 
     def _body(
         self, tables: Sequence[str], words: Sequence[BodyWord], axis: str, systems: str = ""
@@ -243,6 +259,9 @@ class AxisBuilder:
         ):
             # Plain films and ultrasound are done without contrast unless the note says so.
             return PcsAxisChoice(position, axis, "Z", by_value["Z"].label, "none documented"), None
+        if position == 6 and plan.section == "0" and plan.operation in _DEVICE_OPERATIONS:
+            # Stents, grafts, fixation: "no device" is not assumed when the note names none.
+            return None
         if "Z" in by_value and position >= 6:
             return PcsAxisChoice(position, axis, "Z", by_value["Z"].label, "none documented"), None
         return None

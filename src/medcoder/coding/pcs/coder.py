@@ -75,7 +75,11 @@ class PcsCoder:
         queries: dict[tuple[str, int], PcsQuery] = {}
         for (statement, start, end), context in zip(found, statuses, strict=True):
             status = procedure_status(
-                text, (start, end), (statement.cue.start, statement.cue.end), context
+                text,
+                (start, end),
+                (statement.cue.start, statement.cue.end),
+                context,
+                note.document.date_of_service,
             )
             if status in (ProcedureStatus.NOT_DONE, ProcedureStatus.PLANNED):
                 continue
@@ -148,7 +152,7 @@ class PcsCoder:
         queries: dict[tuple[str, int], PcsQuery],
     ) -> None:
         evidence = _evidence(statement.cue, outcome.cues, section)
-        if not outcome.complete and not alternative:
+        if not outcome.complete and not alternative and not historical:
             query = self._query(statement, outcome, evidence)
             queries.setdefault((query.prefix, query.position), query)
         if len(outcome.prefix) < 4:

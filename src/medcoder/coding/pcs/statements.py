@@ -32,6 +32,11 @@ _SIDE_WORDS = {
     "le": "left",
     "ou": "bilateral",
     "oa": "bilateral",
+    # US shorthand: "R TKA", "lt knee".
+    "r": "right",
+    "rt": "right",
+    "l": "left",
+    "lt": "left",
 }
 _PARTIAL = frozenset({"partial", "subtotal", "segmental", "wedge", "hemi", "sleeve"})
 _BODY_WINDOW = 8  # anatomical words further than this from the procedure word are not its own
@@ -193,6 +198,11 @@ class StatementFinder:
                     )
                     if sided is not None:
                         side, side_cue = sided.side, sided.side_cue
+                # "sigmoid colectomy": the organ written right before the procedure word
+                # names a more precise body part than the word implies (Large Intestine).
+                groups[0].extend(
+                    replace(word(a), refines=True) for a in near if a.last == m.first - 1
+                )
                 groups[0].append(BodyWord(action.body, cue(m), side, side_cue))
             else:
                 groups[0].extend(word(a) for a in near)
