@@ -12,6 +12,7 @@ from medcoder.billing import (
     Action,
     AdjustmentRules,
     BilledClaim,
+    BilledLine,
     ClaimOutcome,
     EntryKind,
     KbCodeTexts,
@@ -229,3 +230,34 @@ class TestRules:
                     "rules": [],
                 }  # fmt: skip
             )
+
+
+def test_claim_level_adjustments_and_negative_plb_post_balanced() -> None:
+    remittance = read_835(read_sample("era_institutional.835"))[0]
+    billed = {
+        "IP2026A": BilledClaim("IP2026A", "enc-ip", "pat-1", d("24000.00")),
+        "OP2026B": BilledClaim(
+            "OP2026B",
+            "enc-op",
+            "pat-2",
+            d("2100.00"),
+            (
+                BilledLine("OP2026B-1", "0450", d("1500.00")),
+                BilledLine("OP2026B-2", "0300", d("600.00")),
+            ),
+        ),
+    }
+    plan = plan_posting(remittance, billed, RULES, NO_TEXTS)
+    inpatient, outpatient = plan.claims
+    assert inpatient.outcome is ClaimOutcome.PARTIALLY_PAID
+    assert balances(inpatient.entries) == {
+        Account.INSURANCE_AR: d("0.00"),
+        Account.CHARGES: d("24000.00"),
+        Account.CASH: d("17250.35"),
+        Account.CONTRACTUAL: d("5749.65"),
+        Account.PATIENT_AR: d("1000.00"),
+    }
+    assert outpatient.outcome is ClaimOutcome.PAID
+    assert outpatient.warnings == ()
+    # interest paid by the payer (PLB L6 -15.00) adds to the cash received
+    assert balances(plan.entries)[Account.CASH] == remittance.total_paid == d("18890.09")

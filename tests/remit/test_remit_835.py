@@ -209,3 +209,50 @@ def test_bad_date_names_segment_and_element() -> None:
     text = read("era_mixed.835").replace("DTM*472*20260415", "DTM*472*20261345")
     with pytest.raises(X12ParseError, match=r"\(DTM\) element 02: expected a date CCYYMMDD"):
         read_835(text)
+
+
+class TestInstitutionalRemittance:
+    """Claim-level adjustments, MIA/MOA remarks, revenue-code lines, PLB pairs, CRLF layout."""
+
+    remittance = read_835(read("era_institutional.835"))[0]
+
+    def test_balanced_and_header(self) -> None:
+        r = self.remittance
+        assert r.warnings == ()
+        assert (r.payment_method, r.total_paid, r.trace_number) == (
+            "CHK",
+            Decimal("18890.09"),
+            "CHK55501",
+        )
+        assert (r.payer.id, r.payee.id) == ("00452", "1234567893")
+
+    def test_inpatient_claim_adjusted_at_claim_level(self) -> None:
+        claim = self.remittance.claims[0]
+        assert (claim.claim_filing_indicator, claim.facility_type) == ("MA", "11")
+        assert claim.lines == ()
+        assert claim.adjustments == (
+            Adjustment("CO", "45", Decimal("5749.65")),
+            Adjustment("PR", "1", Decimal("1000")),
+        )
+        assert claim.remarks == ("MA01",)
+        assert claim.patient_name == "ANA RIVERA"  # the patient, not the corrected name (NM1*74)
+        assert (claim.statement_from, claim.statement_to) == (
+            dt.date(2026, 5, 1),
+            dt.date(2026, 5, 5),
+        )
+
+    def test_outpatient_lines_with_revenue_codes(self) -> None:
+        claim = self.remittance.claims[1]
+        assert claim.remarks == ("MA01", "MA18")
+        first, second = claim.lines
+        assert (first.qualifier, first.code) == ("NU", "0450")
+        assert (second.code, second.modifiers, second.original_code) == ("0300", ("91",), "0301")
+        assert (second.revenue_code, second.units) == ("300", Decimal("2"))
+
+    def test_provider_adjustment_pairs(self) -> None:
+        assert [
+            (p.reason, p.reference, p.amount) for p in self.remittance.provider_adjustments
+        ] == [
+            ("L6", "INTEREST", Decimal("-15.00")),
+            ("WO", "26155000000007", Decimal("0")),
+        ]
