@@ -20,8 +20,9 @@ from medcoder.codesets.cpt import (
     parse_cpt_file,
 )
 from medcoder.coding.services.drugs import DRUGS
-from medcoder.coding.services.office_procedures import _JOINT_SIZES, _TECHNIQUES
+from medcoder.coding.services.office_procedures import _JOINT_SIZES
 from medcoder.coding.services.office_tests import OFFICE_TESTS
+from medcoder.coding.services.skin_procedures import _TECHNIQUES
 from medcoder.coding.services.vaccines import VACCINES
 from medcoder.errors import InputError, UnknownCodeError
 
