@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from worker_factories import make_documents
 
 from medcoder.cli import app
 from medcoder.store.db import make_engine, make_session_factory
+from medcoder.store.jobs_models import Job
 from medcoder.store.models import CodingRun, Document, Encounter
-from medcoder.worker import enqueue_code_batch
+from medcoder.worker import enqueue, enqueue_code_batch
 
 runner = CliRunner()
 
@@ -76,3 +78,50 @@ class TestWorkerCommand:
             assert "0 done, 0 failed, 0 dead, 0 lost, 0 recovered" in out
         finally:
             engine.dispose()
+
+
+class TestJobsCommand:
+    def test_status_lists_dead_jobs_and_retry_queues_them_again(self, fresh_db_url: str) -> None:
+        engine = make_engine(fresh_db_url)
+        factory = make_session_factory(engine)
+        try:
+            _, doc_ids = make_documents(factory, 1)
+            with factory() as session, session.begin():
+                docs = session.scalars(select(Document).where(Document.id.in_(doc_ids))).all()
+                enqueue_code_batch(session, documents=docs)
+                missing = enqueue(
+                    session, kind="code_document", payload={"document_id": "f" * 32}
+                ).id
+            assert invoke(fresh_db_url, "--once")[0] == 0
+            code, out = runner_json(fresh_db_url, "jobs", "status", "--json")
+            assert code == 0
+            assert out["counts"] == {
+                "queued": 0,
+                "running": 0,
+                "done": 1,
+                "failed": 0,
+                "dead": 1,
+            }
+            (dead,) = out["jobs"]
+            assert (dead["id"], dead["status"], dead["attempts"]) == (missing, "dead", "1/5")
+            assert dead["last_error"] == f"PermanentJobError: document {'f' * 32} does not exist"
+
+            code, text = invoke_any(fresh_db_url, "jobs", "retry", "0" * 32)
+            assert code == 2 and "0 of 1 jobs re-queued" in text
+            code, text = invoke_any(fresh_db_url, "jobs", "retry")
+            assert code == 0 and "1 dead job(s) queued again" in text
+            with factory() as session:
+                job = session.get(Job, missing)
+                assert job is not None and (job.status, job.attempts) == ("queued", 0)
+        finally:
+            engine.dispose()
+
+
+def invoke_any(url: str, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"MEDCODER_DATABASE_URL": url})
+    return result.exit_code, " ".join(result.output.split())
+
+
+def runner_json(url: str, *args: str) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, list(args), env={"MEDCODER_DATABASE_URL": url})
+    return result.exit_code, json.loads(result.output)

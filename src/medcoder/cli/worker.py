@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from medcoder.cli._common import fail
 from medcoder.cli._output import console, print_json
 from medcoder.errors import MedcoderError
-from medcoder.store.db import database_url, make_engine
+from medcoder.store.db import database_url, make_engine, make_session_factory
+from medcoder.worker.admin import job_counts, jobs_with_status, retry_dead
 from medcoder.worker.process import ServeOptions, serve
 from medcoder.worker.runner import WorkerConfig
 
@@ -93,6 +99,74 @@ def worker(
         console.print(", ".join(f"{n} {name}" for name, n in counts.items()))
 
 
+jobs_app = typer.Typer(
+    help="The background job queue: counts, jobs that failed, retrying dead jobs.",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    url = database_url()
+    _check_database(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@jobs_app.command("status")
+def jobs_status(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="Failed/dead jobs to list.")
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Jobs per status, and the newest failed (retrying) and dead jobs with their errors."""
+    with _session() as session:
+        counts = job_counts(session)
+        troubled = jobs_with_status(session, ("failed", "dead"), limit=limit)
+        rows = [
+            {
+                "id": job.id,
+                "kind": job.kind,
+                "status": job.status,
+                "attempts": f"{job.attempts}/{job.max_attempts}",
+                "run_after": job.run_after.isoformat(timespec="seconds"),
+                "last_error": job.last_error or "",
+            }
+            for job in troubled
+        ]
+    if as_json:
+        print_json({"counts": counts, "jobs": rows})
+        return
+    console.print(", ".join(f"{n} {status}" for status, n in counts.items()))
+    if rows:
+        table = Table(title="failed and dead jobs (newest first)")
+        for column in rows[0]:
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for row in rows:
+            table.add_row(*(escape(str(v)) for v in row.values()))
+        console.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_ids: Annotated[
+        list[str] | None, typer.Argument(help="Dead jobs to retry (default: every dead job).")
+    ] = None,
+) -> None:
+    """Queue dead jobs again with fresh attempts (after fixing what killed them)."""
+    with _session() as session, session.begin():
+        count = retry_dead(session, job_ids or ())
+    if job_ids and count != len(set(job_ids)):
+        fail(f"{count} of {len(set(job_ids))} jobs re-queued: the others are not dead jobs")
+    console.print(f"{count} dead job(s) queued again")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``medcoder worker`` to the app."""
+    """Add ``medcoder worker`` and ``medcoder jobs status|retry`` to the app."""
     app.command("worker")(worker)
+    app.add_typer(jobs_app, name="jobs")

@@ -11,6 +11,7 @@ See docs/worker.md ("Jobs and workers") for the design: why a table, how a claim
 PostgreSQL and SQLite, leases and heartbeats, retries with backoff, exactly-once coding.
 """
 
+from medcoder.worker.admin import job_counts, jobs_with_status, retry_dead
 from medcoder.worker.code_document import (
     CODE_DOCUMENT,
     CodeDocumentHandler,
@@ -54,6 +55,9 @@ __all__ = [
     "enqueue",
     "enqueue_code_batch",
     "enqueue_code_document",
+    "job_counts",
+    "jobs_with_status",
     "recover_expired",
+    "retry_dead",
     "serve",
 ]
