@@ -80,9 +80,16 @@ def serve(
             _prepare_demo(settings, f"{scheme}://{host}:{port}")
         ssl = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)} if tls else {}
         if workers > 1:
-            # Each process builds its app from the environment.
-            if settings.database_url:
-                os.environ["MEDCODER_DATABASE_URL"] = settings.database_url
+            # Migrate once here, not racing in every process; each builds its app from the
+            # environment.
+            from medcoder.store.db import database_url as default_url
+            from medcoder.store.db import upgrade
+
+            url = settings.database_url or default_url()
+            if not demo:
+                upgrade(url)
+            os.environ["MEDCODER_DATABASE_URL"] = url
+            os.environ["MEDCODER_UPGRADE_DATABASE"] = "false"
             os.environ["MEDCODER_SECURE_COOKIES"] = str(settings.secure_cookies).lower()
             os.environ["MEDCODER_INLINE_CODING"] = str(settings.inline_coding).lower()
             uvicorn.run(
