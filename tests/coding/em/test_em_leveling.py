@@ -213,6 +213,8 @@ class TestVisitWords:
             ("CC: Annual physical.", "outpatient", VisitType.PREVENTIVE),
             ("HPI: Presents to the ED with chest pain.", "outpatient", VisitType.EMERGENCY),
             ("HPI: Cough.", "outpatient", VisitType.OFFICE),
+            ("EMERGENCY DEPARTMENT NOTE\nCC: Fall.", "outpatient", VisitType.EMERGENCY),
+            ("HPI: Falls. Records of her ED visit reviewed.", "outpatient", VisitType.OFFICE),
             ("DISCHARGE SUMMARY\nHospital course: Improved.", "inpatient", VisitType.DISCHARGE),
             ("H&P\nPlan: Admit to medicine.", "inpatient", VisitType.INPATIENT_INITIAL),
             ("A/P: Pneumonia, improving.", "inpatient", VisitType.INPATIENT_SUBSEQUENT),

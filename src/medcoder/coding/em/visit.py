@@ -58,8 +58,12 @@ _PREVENTIVE = re.compile(
     r"\bcomplete physical\b|\bwell[- ]child check\b",
     re.IGNORECASE,
 )
+# The visit itself happens in the ED: the note's title, its ED course, the presentation.
+# "Records of her ED visit last month" is history, not this visit.
 _EMERGENCY = re.compile(
-    r"\bemergency (?:department|room)\b|\bpresent\w* to the (?:ED|ER)\b|\bED (?:course|visit)\b",
+    r"\A\W*(?:emergency (?:department|room)|ED|ER)\b|\b(?:ED|ER|emergency department) "
+    r"(?:note|course|provider note|physician note)\b|\b(?:present\w*|brought|arriv\w*|came|"
+    r"comes|seen) (?:in )?(?:to|in) the (?:ED|ER|emergency (?:department|room))\b",
     re.IGNORECASE,
 )
 _DISCHARGE = re.compile(
