@@ -61,6 +61,8 @@ class TestCompleteCodes:
             ("He was treated with primary PCI and DES to the mid RCA.", "027034Z"),
             ("Open sigmoid colectomy was performed.", "0DTN0ZZ"),
             ("Closed reduction of the R distal radius.", "0PSHXZZ"),
+            ("Percutaneous radiofrequency ablation of the liver lesion.", "0F503ZZ"),
+            ("Incision and drainage of a left axillary abscess, open.", "0X950ZZ"),
             ("Excision of the skin lesion on the scalp.", "0HB0XZZ"),
         ],
     )
