@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -148,7 +149,7 @@ class TestLeases:
         assert (
             recover_expired(factory, policy=POLICY, now=now + LEASE + dt.timedelta(seconds=1)) == 0
         )
-        thief = type(job)(**{**_as_dict(job), "lease_owner": "other"})
+        thief = dataclasses.replace(job, lease_owner="other")
         assert heartbeat(factory, [thief], lease=LEASE) == 0
 
     def test_expired_leases_back_off_then_die(self, factory: sessionmaker[Session]) -> None:
@@ -199,7 +200,3 @@ class TestFailures:
         assert (job.status, job.attempts, job.last_error) == ("dead", 2, "ValueError: again")
         # A dead job is never claimed again.
         assert claim(factory, worker_id="w", lease=LEASE, now=utcnow() + dt.timedelta(days=1)) == []
-
-
-def _as_dict(job: object) -> dict[str, object]:
-    return {name: getattr(job, name) for name in job.__slots__}  # type: ignore[attr-defined]
