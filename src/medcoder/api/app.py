@@ -21,7 +21,15 @@ import medcoder
 from medcoder.api.coding_jobs import CoderFactory, InlineWorker
 from medcoder.api.problems import install_problem_handlers
 from medcoder.api.resources import Resources
-from medcoder.api.routes import audit_events, auth, codes, documents, encounters, patients
+from medcoder.api.routes import (
+    audit_events,
+    auth,
+    codes,
+    documents,
+    encounters,
+    patients,
+    users,
+)
 from medcoder.api.settings import Settings
 from medcoder.api.throttle import LoginThrottle
 from medcoder.store.db import database_url, make_engine, make_session_factory, upgrade
@@ -79,7 +87,7 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
     app.middleware("http")(_security_headers(settings))
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, patients, encounters, documents, codes, audit_events):
+    for module in (auth, users, patients, encounters, documents, codes, audit_events):
         api.include_router(module.router)
 
     @api.get("/health", tags=["meta"], summary="Liveness (no authentication)")

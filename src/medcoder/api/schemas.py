@@ -26,7 +26,9 @@ __all__ = [
     "ReviewRequest",
     "TokenCreate",
     "TokenPublic",
+    "UserCreate",
     "UserPublic",
+    "UserUpdate",
 ]
 
 T = TypeVar("T")
@@ -59,6 +61,27 @@ class UserPublic(BaseModel):
     role: str
     org_id: str
     patient_id: str | None = None
+    active: bool = True
+
+
+Role = Literal["admin", "coder", "biller", "auditor", "provider", "patient"]
+
+
+class UserCreate(_In):
+    """A new user of the admin's organization; a ``patient`` user names their patient."""
+
+    username: str = Field(min_length=3, max_length=150, pattern=r"^[A-Za-z0-9._@+-]+$")
+    password: str = Field(min_length=12, max_length=1024)
+    role: Role
+    patient_id: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class UserUpdate(_In):
+    """Change a user: deactivate (ends their sessions and tokens), role, password."""
+
+    active: bool | None = None
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=1024)
 
 
 class LoginResult(BaseModel):

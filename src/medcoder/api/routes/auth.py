@@ -49,6 +49,7 @@ def _user_public(user: User) -> UserPublic:
         role=user.role,
         org_id=user.org_id,
         patient_id=user.patient_id,
+        active=user.active,
     )
 
 
