@@ -43,6 +43,7 @@ def code_case(kb: KnowledgeBase, name: str) -> tuple[dict[str, Any], Any]:
     context = ServiceContext(
         medicare=case.get("medicare"),
         date_of_service=dt.date.fromisoformat(day) if day else None,
+        age=case.get("age"),
     )
     result = ServiceCoder(kb).code(note, _diagnoses(case["text"], case["diagnoses"]), context)
     return case, result

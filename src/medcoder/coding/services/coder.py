@@ -65,7 +65,13 @@ class ServiceCoder:
         lines = [
             *find_office_procedures(scanner, self._maker, medicare=medicare),
             *find_drugs(scanner, self._maker),
-            *find_vaccines(scanner, self._maker, medicare=medicare, day=ctx.date_of_service),
+            *find_vaccines(
+                scanner,
+                self._maker,
+                medicare=medicare,
+                day=ctx.date_of_service,
+                age=ctx.age,
+            ),
             *find_office_tests(scanner, self._maker, medicare=medicare),
         ]
         warnings = list(scanner.warnings)

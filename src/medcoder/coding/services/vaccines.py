@@ -29,6 +29,8 @@ class Vaccine:
     code: str
     medicare_admin: str = ""  # G0008 flu, G0009 pneumococcal, G0010 hepatitis B
     nasal_or_oral: bool = False
+    components: int = 1  # toxoids/antigens counted by 90460/90461 (DTaP: 3, MMR: 3)
+    child_code: str = ""  # the pediatric/adolescent presentation, under 19 years
 
     @property
     def family(self) -> str:
@@ -58,15 +60,27 @@ VACCINES: tuple[Vaccine, ...] = (
     Vaccine("pneumococcal PCV15", r"vaxneuvance|pcv[- ]?15", "90671", "G0009"),
     Vaccine("pneumococcal PCV13", r"prevnar[- ]?13|pcv[- ]?13", "90670", "G0009"),
     Vaccine("pneumococcal PPSV23", r"pneumovax(?:[- ]?23)?|ppsv[- ]?23|ppsv", "90732", "G0009"),
-    Vaccine("Tdap", r"tdap|boostrix|adacel", "90715"),
-    Vaccine("Td", r"(?-i:Td)(?: " + _SHOT + ")?|tenivac", "90714"),
+    Vaccine("DTaP-HepB-IPV", r"pediarix|dtap-hepb-ipv", "90723", components=5),
+    Vaccine("DTaP-IPV-Hib-HepB", r"vaxelis", "90697", components=6),
+    Vaccine("DTaP-IPV/Hib", r"pentacel|dtap-ipv/hib", "90698", components=5),
+    Vaccine("DTaP-IPV", r"kinrix|quadracel|dtap-ipv", "90696", components=4),
+    Vaccine("DTaP", r"dtap|daptacel|infanrix", "90700", components=3),
+    Vaccine("IPV", r"ipol|ipv|polio " + _SHOT, "90713"),
+    Vaccine("Hib PRP-OMP", r"pedvax ?hib|pedvax", "90647"),
+    Vaccine("Hib PRP-T", r"acthib|hiberix|hib(?: " + _SHOT + ")?", "90648"),
+    Vaccine("rotavirus, 3-dose", r"rotateq|rv5", "90680", nasal_or_oral=True),
+    Vaccine("rotavirus, 2-dose", r"rotarix|rv1", "90681", nasal_or_oral=True),
+    Vaccine("MMRV", r"proquad|mmrv", "90710", components=4),
+    Vaccine("Tdap", r"tdap|boostrix|adacel", "90715", components=3),
+    Vaccine("Td", r"(?-i:Td)(?: " + _SHOT + ")?|tenivac", "90714", components=2),
     Vaccine("zoster, recombinant", r"shingrix|(?:zoster|shingles) " + _SHOT, "90750"),
     Vaccine("hepatitis B, 2-dose adjuvanted", r"heplisav(?:-b)?", "90739", "G0010"),
     Vaccine("hepatitis B", r"engerix(?:-b)?|recombivax(?: hb)?|hepatitis b " + _SHOT
-            + r"|hep b " + _SHOT, "90746", "G0010"),
-    Vaccine("hepatitis A", r"havrix|vaqta|hepatitis a " + _SHOT + r"|hep a " + _SHOT, "90632"),
+            + r"|hep b " + _SHOT, "90746", "G0010", child_code="90744"),
+    Vaccine("hepatitis A", r"havrix|vaqta|hepatitis a " + _SHOT + r"|hep a " + _SHOT, "90632",
+            child_code="90633"),
     Vaccine("HPV", r"gardasil(?:[- ]?9)?|hpv " + _SHOT, "90651"),
-    Vaccine("MMR", r"mmr(?:[- ]?ii)?(?: " + _SHOT + ")?", "90707"),
+    Vaccine("MMR", r"mmr(?:[- ]?ii)?(?: " + _SHOT + ")?", "90707", components=3),
     Vaccine("varicella", r"varivax|varicella " + _SHOT + r"|chickenpox " + _SHOT, "90716"),
     Vaccine("meningococcal ACWY", r"menactra|menveo|menacwy", "90734"),
     Vaccine("RSV, adjuvanted", r"arexvy", "90679"),
@@ -78,10 +92,36 @@ _PATTERN = re.compile(
     re.IGNORECASE,
 )
 _UNNAMED = re.compile(
-    r"\b(?:(?:pneumonia|pneumococcal|covid(?:-19)?|tetanus|rsv|coronavirus)\s+" + _SHOT + r")\b",
+    r"\b(?:(?:pneumonia|pneumococcal|covid(?:-19)?|tetanus|rsv|coronavirus|rotavirus)\s+"
+    + _SHOT
+    + r")\b",
     re.IGNORECASE,
 )
 _MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
+_ADULT_AGE = 19
+_COUNSELLING = re.compile(
+    r"\bcounsel\w*|discussed (?:the )?(?:risks|benefits|vaccin\w*)|risks and benefits",
+    re.IGNORECASE,
+)
+
+
+def _counselled(maker: LineMaker, given: list[tuple[Vaccine, Mention]]) -> list[CodedService]:
+    """90460 for each vaccine's first component, 90461 for every further component."""
+    mentions = [m for _, m in given]
+    further = sum(v.components - 1 for v, _ in given)
+    lines = [
+        maker.line("90460", ServiceKind.VACCINE_ADMIN, mentions,
+                   f"under 19 with counselling: first component of {len(given)} vaccine(s)",
+                   units=len(given))
+    ]  # fmt: skip
+    if further:
+        lines.append(
+            maker.line("90461", ServiceKind.VACCINE_ADMIN, mentions,
+                       "further components: " + ", ".join(
+                           f"{v.name} {v.components - 1}" for v, _ in given if v.components > 1),
+                       units=further)
+        )  # fmt: skip
+    return lines
 
 
 def _medicare(scanner: Scanner, medicare: bool | None) -> bool:
@@ -94,8 +134,14 @@ def find_vaccines(
     *,
     medicare: bool | None = None,
     day: dt.date | None = None,
+    age: int | None = None,
 ) -> list[CodedService]:
-    """Product and administration lines for each vaccine given today (in text order)."""
+    """Product and administration lines for each vaccine given today (in text order).
+
+    Under 19 years the pediatric presentation is coded where it has its own code (hepatitis
+    A 90633, hepatitis B 90744), and counselling by the physician about the vaccines makes
+    the administration 90460 (first component of each vaccine) + 90461 (each further one).
+    """
     chosen: dict[str, tuple[Vaccine, Mention]] = {}
     for mention in scanner.mentions(_PATTERN, "A vaccine"):
         match = _PATTERN.match(scanner.note.text, mention.start)
@@ -119,8 +165,16 @@ def find_vaccines(
                 "vaccine (Part D, or Part B only after an injury): not on this claim"
             )
         given = [vm for vm in given if vm[0].medicare_admin]
+    child = age is not None and age < _ADULT_AGE
     lines = [
-        maker.line(v.code, ServiceKind.VACCINE, [m], f"vaccine product: {v.name} ({m.text!r})")
+        maker.line(
+            v.child_code if child and v.child_code else v.code,
+            ServiceKind.VACCINE,
+            [m],
+            f"vaccine product: {v.name}"
+            + (f", pediatric presentation (age {age})" if child and v.child_code else "")
+            + f" ({m.text!r})",
+        )
         for v, m in given
         if v.name != _GENERIC_FLU
     ]
@@ -153,6 +207,9 @@ def find_vaccines(
             )
         else:
             others.append((vaccine, mention))
+    if others and child and _COUNSELLING.search(scanner.note.text):
+        lines.extend(_counselled(maker, others))
+        return lines
     injected = [(v, m) for v, m in others if not v.nasal_or_oral]
     nasal = [(v, m) for v, m in others if v.nasal_or_oral]
     if injected:
