@@ -23,7 +23,7 @@ NOTE = (
     "Chief complaint: productive cough and fever for three days. Assessment: community "
     "acquired pneumonia of the right lower lobe; start amoxicillin. Patient Zebulon Quixote."
 )
-NOTE_WORDS = ["productive cough", "pneumonia", "amoxicillin", "Zebulon", "Quixote"]
+NOTE_WORDS = ["productive cough", "pneumonia", "Pneumonia", "amoxicillin", "Zebulon", "Quixote"]
 
 
 def _b64(key: bytes) -> str:
@@ -165,6 +165,7 @@ def _store_note(engine: Engine) -> tuple[repo.Actor, str, str]:
                 system="ICD10CM",
                 evidence=[{"start": 70, "end": 79, "text": "pneumonia"}],
                 reason="changed after talking to Zebulon Quixote",
+                rationale="Index: Pneumonia -> J18.9",
                 status="changed",
             )
         )
@@ -175,6 +176,7 @@ def _store_note(engine: Engine) -> tuple[repo.Actor, str, str]:
                 encounter_id=encounter.id,
                 status="failed",
                 error="ValueError: cannot parse 'amoxicillin'",
+                warnings=["query: 'productive cough' for how long?"],
             )
         )
         session.commit()

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -308,7 +307,8 @@ class CodingRun(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     engine_version: Mapped[str] = mapped_column(String(50), default="")
     kb_fingerprint: Mapped[str] = mapped_column(String(64), default="")
-    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Warnings and documentation queries may quote the note: encrypted.
+    warnings: Mapped[list[str]] = mapped_column(EncryptedJSON("coding_runs.warnings"), default=list)
     # An exception message may quote the note: encrypted like the note.
     error: Mapped[str | None] = mapped_column(EncryptedText("coding_runs.error"), default=None)
     started_at: Mapped[dt.datetime] = _created()
@@ -340,7 +340,9 @@ class CodeAssignment(Base):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(
         EncryptedJSON("code_assignments.evidence"), default=list
     )
-    rationale: Mapped[str] = mapped_column(Text, default="")
+    # The Index path that matched the note's words ("Pneumonia, aspiration"): encrypted too,
+    # so that no word of the note is readable in the database.
+    rationale: Mapped[str] = mapped_column(EncryptedText("code_assignments.rationale"), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # modifiers, units, ...
     status: Mapped[str] = mapped_column(String(16), default="suggested")
     replaced_code: Mapped[str | None] = mapped_column(String(16), default=None)

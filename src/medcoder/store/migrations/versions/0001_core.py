@@ -305,7 +305,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("engine_version", sa.String(length=50), nullable=False),
         sa.Column("kb_fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("warnings", sa.JSON(), nullable=False),
+        sa.Column("warnings", sa.Text(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
