@@ -59,7 +59,8 @@ def _pg_check() -> str | None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:  # any connection failure means "unreachable"
-        reason = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({type(exc).__name__}: {exc})"
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({type(exc).__name__}: {detail})"
         _pg_unreachable.append(reason.splitlines()[0])
         return _pg_unreachable[0]
     finally:
