@@ -94,3 +94,16 @@ def test_ack_post_moves_claims(practice: Practice, db_url: str) -> None:
     ]
     code, out, _ = invoke("ack", "post", str(REMIT_DATA / "claimack.277"), *common)
     assert code == 0 and "no claim changed status" in out
+
+
+def test_resolve_a_denial(practice: Practice, db_url: str) -> None:
+    common = ("--org", practice.org_id, "--database-url", db_url)
+    invoke("remit", "post", str(REMIT_DATA / "era_mixed.835"), *common)
+    _, out, _ = invoke("remit", "denials", *common, "--json")
+    (denial,) = json.loads(out)
+    code, _, err = invoke("remit", "resolve", denial["id"], "billed_patient", *common)
+    assert code == 2 and "may not be billed to the patient" in " ".join(err.split())
+    code, out, _ = invoke("remit", "resolve", denial["id"], "appealed", *common)
+    assert code == 0 and "appealed" in out
+    _, out, _ = invoke("remit", "denials", *common, "--json")
+    assert json.loads(out) == []

@@ -31,6 +31,7 @@ from medcoder.billing.store import (
     patient_statement_items,
     post_835,
     record_patient_payment,
+    resolve_denial,
 )
 from medcoder.claims.readers import X12ParseError
 from medcoder.errors import InputError
@@ -326,3 +327,40 @@ def test_two_posters_at_once_post_the_file_once(practice: Practice) -> None:
     assert (report_a.posted, report_b.posted, report_b.duplicates) == (1, 0, 1)
     assert practice.count(RemittanceRecord) == 1
     assert practice.count(DenialRecord) == 1
+
+
+class TestResolvingDenials:
+    def denial_id(self, practice: Practice) -> str:
+        practice.post(read_sample("era_mixed.835"))
+        with practice.factory() as s:
+            (item,) = open_denials(s, practice.org_id)
+            return item.id
+
+    def resolve(self, practice: Practice, denial_id: str, resolution: str) -> None:
+        with practice.factory() as s, s.begin():
+            resolve_denial(s, practice.org_id, denial_id, resolution)
+
+    def test_resubmitted_amount_is_owed_by_the_payer_again(self, practice: Practice) -> None:
+        denial_id = self.denial_id(practice)
+        self.resolve(practice, denial_id, "resubmitted")
+        with practice.factory() as s:
+            assert account_balance(s, practice.org_id, Account.DENIALS) == d("0.00")
+            assert account_balance(s, practice.org_id, Account.INSURANCE_AR) == d("250.00")
+            assert open_denials(s, practice.org_id) == []
+            assert s.get_one(DenialRecord, denial_id).status == "resubmitted"
+        with pytest.raises(InputError, match="no open denial"):
+            self.resolve(practice, denial_id, "closed")
+
+    def test_write_off(self, practice: Practice) -> None:
+        denial_id = self.denial_id(practice)
+        self.resolve(practice, denial_id, "written_off")
+        with practice.factory() as s:
+            assert account_balance(s, practice.org_id, Account.WRITE_OFFS) == d("250.00")
+            assert account_balance(s, practice.org_id, Account.DENIALS) == d("0.00")
+
+    def test_co_denial_cannot_be_billed_to_the_patient(self, practice: Practice) -> None:
+        denial_id = self.denial_id(practice)
+        with pytest.raises(InputError, match="may not be billed to the patient"):
+            self.resolve(practice, denial_id, "billed_patient")
+        with pytest.raises(InputError, match="resolution must be one of"):
+            self.resolve(practice, denial_id, "prayed")

@@ -15,6 +15,11 @@ Accounts::
     denials        debit: amounts denied, awaiting the worklist (appeal, resubmit, write off)
     other_adjustments   debit: routine other adjustments (OA-23 ...)
     provider_adjustments debit: PLB amounts the payer withheld
+    write_offs     debit: denied amounts written off from the worklist
+
+A denied amount waits in ``denials`` until the biller resolves it: appealed or resubmitted
+moves it back to ``insurance_ar`` (the payer is expected to pay again), written off to
+``write_offs``, billed to the patient to ``patient_ar``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Account(StrEnum):
     DENIALS = "denials"
     OTHER_ADJUSTMENTS = "other_adjustments"
     PROVIDER_ADJUSTMENTS = "provider_adjustments"
+    WRITE_OFFS = "write_offs"
 
 
 # Accounts whose balance is debits - credits (assets and expenses); the others credits - debits.
@@ -53,6 +59,7 @@ _DEBIT_NORMAL = frozenset(
         Account.DENIALS,
         Account.OTHER_ADJUSTMENTS,
         Account.PROVIDER_ADJUSTMENTS,
+        Account.WRITE_OFFS,
     }
 )
 
@@ -68,6 +75,7 @@ class EntryKind(StrEnum):
     OTHER_ADJUSTMENT = "other_adjustment"
     PROVIDER_ADJUSTMENT = "provider_adjustment"
     PATIENT_PAYMENT = "patient_payment"
+    DENIAL_RESOLUTION = "denial_resolution"
 
 
 @dataclass(frozen=True, slots=True)

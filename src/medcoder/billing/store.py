@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from medcoder.billing.adjustment_rules import AdjustmentRules
-from medcoder.billing.ledger import Account, EntryKind, LedgerEntry
+from medcoder.billing.ledger import Account, EntryKind, LedgerEntry, make_entry
 from medcoder.billing.posting import (
     BilledClaim,
     ClaimPosting,
@@ -44,6 +44,7 @@ from medcoder.store.billing_models import (
     LedgerEntryRecord,
     RemittanceRecord,
 )
+from medcoder.store.db import utcnow
 from medcoder.store.models import Encounter
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "patient_statement_items",
     "post_835",
     "record_patient_payment",
+    "resolve_denial",
 ]
 
 _ZERO = Decimal("0.00")
@@ -466,3 +468,58 @@ def patient_statement_items(
             )
         )
     return charges, payments
+
+
+# Where a resolved denial's amount goes (None: stays in ``denials``, the item is just closed).
+_RESOLUTION_ACCOUNT: dict[str, Account | None] = {
+    "appealed": Account.INSURANCE_AR,
+    "resubmitted": Account.INSURANCE_AR,
+    "written_off": Account.WRITE_OFFS,
+    "billed_patient": Account.PATIENT_AR,
+    "closed": None,
+}
+
+
+def resolve_denial(
+    session: Session, org_id: str, denial_id: str, resolution: str, *, actor: str = "cli"
+) -> DenialRecord:
+    """Close a worklist item: ``appealed`` or ``resubmitted`` (the amount is owed by the payer
+    again), ``written_off``, ``billed_patient`` or ``closed``; posts the ledger entry moving
+    the denied amount out of ``denials``, and an audit event.
+
+    Raises:
+        InputError: no such open item in the organization, or an unknown resolution.
+    """
+    if resolution not in _RESOLUTION_ACCOUNT:
+        choices = ", ".join(_RESOLUTION_ACCOUNT)
+        raise InputError(f"resolution must be one of {choices}, got {resolution!r}",
+                         field="resolution")  # fmt: skip
+    item = session.scalar(
+        select(DenialRecord)
+        .where(DenialRecord.org_id == org_id, DenialRecord.id == denial_id)
+        .with_for_update()
+    )
+    if item is None or item.status != "open":
+        raise InputError(f"no open denial {denial_id!r}", field="denial")
+    if resolution == "billed_patient" and item.group_code == "CO":
+        raise InputError(
+            "a CO denial is the practice's (contractual obligation): it may not be billed to "
+            "the patient",
+            field="resolution",
+        )
+    account = _RESOLUTION_ACCOUNT[resolution]
+    if account is not None and item.amount != 0:
+        entry = make_entry(
+            EntryKind.DENIAL_RESOLUTION, account, Account.DENIALS, item.amount,
+            claim_id=item.claim_id, line=item.line, group=item.group_code, reason=item.carc,
+            memo=resolution,
+        )  # fmt: skip
+        if entry is not None:
+            session.add(_entry_record(entry, org_id, item.remittance_id, item.encounter_id,
+                                      item.patient_id))  # fmt: skip
+    item.status = resolution
+    item.resolved_at = utcnow()
+    audit.record(session, actor, "denial.resolve", f"denial/{item.id}", org_id=org_id,
+                 detail={"resolution": resolution})  # fmt: skip
+    session.flush()
+    return item

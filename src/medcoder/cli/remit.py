@@ -382,3 +382,29 @@ def ack_post(
         console.print(f"[yellow]not found[/yellow] {escape(number)}")
     for warning in result.warnings:
         console.print(f"[magenta]warning[/magenta] {escape(warning)}")
+
+
+@remit_app.command("resolve")
+def remit_resolve(
+    denial_id: Annotated[str, typer.Argument(help="The denial id (remit denials --json).")],
+    resolution: Annotated[
+        str,
+        typer.Argument(help="appealed, resubmitted, written_off, billed_patient or closed."),
+    ],
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+) -> None:
+    """Close a denial worklist item; its amount moves out of the denials account."""
+    from medcoder.billing.store import resolve_denial
+    from medcoder.cli.audit import _session, _url
+    from medcoder.errors import InputError
+
+    with _session(_url(database_url)) as session, session.begin():
+        try:
+            item = resolve_denial(session, _org_id(session, org), denial_id, resolution)
+        except InputError as exc:
+            fail(str(exc))
+        console.print(
+            f"denial {escape(item.id)} (claim {escape(item.claim_id)}, "
+            f"{_money(item.amount)}): {item.status}"
+        )
