@@ -74,6 +74,14 @@ def code(
     dos: DosOpt = None,
     min_score: Annotated[float, typer.Option(help="Lowest score to show.")] = 0.1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    medicare: Annotated[
+        bool | None,
+        typer.Option(
+            "--medicare/--not-medicare",
+            help="The payer is (not) Medicare: vaccine administration G0008-G0010, Part B "
+            "vaccines, QW, G0268, prolonged service codes. Default: read from the note.",
+        ),
+    ] = None,
     encounter: Annotated[
         Path | None,
         typer.Option(
@@ -99,7 +107,7 @@ def code(
     with open_kb() as kb:
         try:
             result = DiagnosisCoder(kb, CodingConfig(min_score=min_score)).code(document)
-            procedures = ProcedureCoder(kb).code(parse_note(document), result)
+            procedures = ProcedureCoder(kb).code(parse_note(document), result, medicare=medicare)
             exported, edits = _edit(kb, result, patient, procedures)
         except MedcoderError as exc:
             fail(str(exc))

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProcedureCoder",
     "ProcedureResult",
+    "diagnoses_from_service_words",
     "line_to_dict",
     "procedures_to_dict",
     "professional_only",
@@ -137,6 +138,7 @@ class ProcedureCoder:
             )
             services, added = found.lines, found.added_diagnoses
             warnings.extend(found.warnings)
+            warnings.extend(diagnoses_from_service_words(assigned, services))
             if em is not None and em.visit_type is VisitType.EMERGENCY:
                 services = professional_only(self._kb, services, warnings)
         em_lines: list[CodedService] = []
@@ -160,10 +162,19 @@ class ProcedureCoder:
         warnings: list[str],
     ) -> list[CodedService]:
         evidence = tuple({(e.start, e.end): e for e in _em_evidence(em)}.values())
+        problems = [d for d in diagnoses if not _plain(d.code).startswith(_NOT_A_PROBLEM)]
         lines: list[CodedService] = []
         for line in em.lines:
             preventive = line.code == em.preventive_code
             add_on = line.code not in (em.code, em.preventive_code)
+            if services and diagnoses and not problems and not preventive and not add_on:
+                # A vaccination or preventive service with no problem addressed: the visit
+                # is the service itself.
+                warnings.append(
+                    f"{line.code}: no problem is addressed besides the services "
+                    f"({', '.join(d.code for d in diagnoses)}): the E/M line is not billed"
+                )
+                continue
             coded = CodedService(
                 code=line.code,
                 system=LineSystem.HCPCS if line.code[0].isalpha() else LineSystem.CPT,
@@ -276,6 +287,32 @@ def _em_evidence(em: EmResult) -> list[Evidence]:
     if em.time_evidence is not None:
         found.append(em.time_evidence)
     return sorted(found, key=lambda e: e.start)[:8]
+
+
+def diagnoses_from_service_words(
+    diagnoses: Sequence[CodeSuggestion], services: Sequence[CodedService]
+) -> list[str]:
+    """Warnings for diagnoses whose only evidence is the name of a service ("flu shot" ->
+    influenza): the words name what was given, not what the patient has."""
+    spans = [(e.start, e.end, line.code) for line in services for e in line.evidence]
+    out = []
+    for dx in diagnoses:
+        overlaps = [
+            code
+            for ev in dx.evidence
+            for start, end, code in spans
+            if start < ev.end and ev.start < end
+        ]
+        if dx.evidence and len(overlaps) >= len(dx.evidence):
+            out.append(
+                f"{dx.code} rests on the words of a service ({overlaps[0]}: "
+                f"{dx.evidence[0].text!r}): check that the patient has the condition"
+            )
+    return out
+
+
+def _plain(code: str) -> str:
+    return code.replace(".", "")
 
 
 def _em_pointers(diagnoses: list[CodeSuggestion], *, preventive: bool) -> tuple[int, ...]:

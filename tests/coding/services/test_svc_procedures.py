@@ -11,10 +11,11 @@ from medcoder.coding import DiagnosisCoder
 from medcoder.coding.procedures import (
     ProcedureCoder,
     ProcedureResult,
+    diagnoses_from_service_words,
     professional_only,
     settle_em_line,
 )
-from medcoder.coding.result import CodingResult
+from medcoder.coding.result import CodeSuggestion, CodingResult, Evidence
 from medcoder.coding.services import CodedService, LineSystem, ServiceKind
 from medcoder.edits.encounter import Patient, Sex
 from medcoder.edits.export import encounter_from_coding
@@ -143,4 +144,32 @@ class TestEmergencyDepartment:
         assert warnings == [
             "emergency department: 36415, J1885, 96372 are billed by the hospital (facility "
             "claim), not on the physician's claim"
+        ]
+
+
+class TestServiceOnlyVisits:
+    def test_a_vaccination_alone_bills_no_em(self, kb: KnowledgeBase) -> None:
+        _, result = _code(
+            kb, "Procedure: Tdap given IM today.\nAssessment: Encounter for immunization."
+        )
+        assert [line.code for line in result.lines] == ["90715", "90471"]
+        assert any("no problem is addressed besides the services" in w for w in result.warnings)
+
+    def test_a_diagnosis_taken_from_a_vaccine_name_is_flagged(self) -> None:
+        flu = Evidence(11, 14, "Flu")
+        other = Evidence(40, 52, "hypertension")
+        shot = CodedService(
+            "90656",
+            LineSystem.CPT,
+            "",
+            ServiceKind.VACCINE,
+            evidence=(Evidence(11, 19, "Flu shot"),),
+        )
+        diagnoses = [
+            CodeSuggestion("J11.1", "Influenza", 0.6, "index", (flu,)),
+            CodeSuggestion("I10", "Hypertension", 0.9, "index", (other,)),
+        ]
+        assert diagnoses_from_service_words(diagnoses, [shot]) == [
+            "J11.1 rests on the words of a service (90656: 'Flu'): check that the patient has "
+            "the condition"
         ]
