@@ -20,13 +20,6 @@ class LineMaker:
         self.kb = kb
         self._cpt = Cpt(kb)
 
-    def hcpcs_exists(self, code: str) -> bool:
-        try:
-            self.kb.hcpcs.lookup(code)
-        except CodeError:
-            return False
-        return True
-
     def line(
         self,
         code: str,

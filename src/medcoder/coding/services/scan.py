@@ -17,7 +17,15 @@ from medcoder.coding.result import Evidence
 from medcoder.coding.services.performed import Performed, performed
 from medcoder.notes import Note, SectionKind
 
-__all__ = ["Mention", "Scanner", "count_in", "lengths_cm", "minutes_in", "side_of"]
+__all__ = [
+    "Mention",
+    "Scanner",
+    "count_in",
+    "lengths_cm",
+    "minutes_in",
+    "side_of",
+    "site_in",
+]
 
 #: Sections whose mentions are never services done today.
 _SKIPPED = frozenset(
