@@ -4,10 +4,17 @@ database with those claims stored (shared by the billing tests)."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
+from collections.abc import Iterator
 from decimal import Decimal
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.billing import BilledClaim, BilledLine, StaticCodeTexts
@@ -72,6 +79,11 @@ class Practice:
                     first_name="Test",
                     last_name=f"Patient{number}",
                     birth_date=dt.date(1960, 1, 1 + number),
+                    email=f"patient{number}@example.org",
+                    address_line1="12 Oak St",
+                    city="Springfield",
+                    state="IL",
+                    postal_code="62704",
                 )
                 s.add(patient)
                 s.flush()
@@ -135,3 +147,36 @@ def store_claims(practice: Practice, status: str = "submitted") -> dict[str, str
                     )
                 )
     return ids
+
+
+class SmtpInbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+        )
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(name="smtp_inbox")
+def smtp_inbox_fixture() -> Iterator[tuple[SmtpInbox, int]]:
+    """A real SMTP server on a loopback port, for the test's duration."""
+    inbox = SmtpInbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

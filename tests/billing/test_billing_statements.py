@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-from collections.abc import Iterator
 from decimal import Decimal
-from email import message_from_bytes
-from email.message import Message
-from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
+from billing_factories import SmtpInbox, smtp_inbox_fixture  # noqa: F401 (the fixture)
 
 from medcoder.billing.reminders import ReminderPolicy, SmtpSender, due_reminder
 from medcoder.billing.statements import (
@@ -118,37 +112,7 @@ class TestReminderSchedule:
         assert due_reminder(s, last_sent=None, policy=self.policy) is None
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
-        )
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def test_reminder_sent_through_local_smtp_server(smtp_inbox: tuple[_Inbox, int]) -> None:
+def test_reminder_sent_through_local_smtp_server(smtp_inbox: tuple[SmtpInbox, int]) -> None:
     inbox, port = smtp_inbox
     s = build_statement(PATIENT, PRACTICE, [charge(45, "35.00"), charge(40, "25.00")], [], on=ON)
     reminder = due_reminder(s, last_sent=None, policy=ReminderPolicy())

@@ -44,7 +44,7 @@ from medcoder.store.billing_models import (
 from medcoder.store.claims_models import ClaimRecord
 from medcoder.store.db import make_engine
 
-BILLING_TABLES = {"remittances", "ledger_entries", "denials"}
+BILLING_TABLES = {"remittances", "ledger_entries", "denials", "patient_reminders"}
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The billing tables: posted remittances, the ledger, the denials worklist.
 
 Money is stored as whole cents in a BIGINT (:class:`Cents`): exact on SQLite and PostgreSQL
-alike, read back as :class:`decimal.Decimal` with two places. The unique key of
+alike, read back as :class:`decimal.Decimal` with two places. ``patient_reminders`` records
+each payment reminder sent (when, which level, the balance then), so a daily run sends each
+reminder once. The unique key of
 ``remittances`` (organization, payer, trace number, content hash) is what makes posting the
 same 835 twice post it once, even from two processes at the same time. Migration
 ``0004_billing`` creates exactly these tables.
@@ -36,6 +38,7 @@ __all__ = [
     "Cents",
     "DenialRecord",
     "LedgerEntryRecord",
+    "PatientReminderRecord",
     "RemittanceRecord",
 ]
 
@@ -163,3 +166,18 @@ class DenialRecord(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class PatientReminderRecord(Base):
+    """A payment reminder sent to a patient (no address or text kept: only when and how much)."""
+
+    __tablename__ = "patient_reminders"
+    __table_args__ = (Index(None, "org_id", "patient_id", "sent_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(String(32), ForeignKey("organizations.id"))
+    patient_id: Mapped[str] = mapped_column(String(32), ForeignKey("patients.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    balance: Mapped[Decimal] = mapped_column(Cents())
+    statement_date: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

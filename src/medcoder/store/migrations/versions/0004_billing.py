@@ -1,4 +1,5 @@
-"""Billing: posted 835 remittances, the double-entry ledger, the denials worklist.
+"""Billing: posted 835 remittances, the double-entry ledger, the denials worklist, the payment
+reminders sent to patients.
 
 Revision ID: 0004_billing
 Revises: 0003_claims
@@ -144,8 +145,32 @@ def upgrade() -> None:
     op.create_index(op.f("ix_denials_encounter_id"), "denials", ["encounter_id"])
     op.create_index(op.f("ix_denials_org_id_status"), "denials", ["org_id", "status"])
 
+    op.create_table(
+        "patient_reminders",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("org_id", sa.String(32), nullable=False),
+        sa.Column("patient_id", sa.String(32), nullable=False),
+        sa.Column("level", sa.String(16), nullable=False),
+        sa.Column("balance", sa.BigInteger(), nullable=False),
+        sa.Column("statement_date", sa.Date(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_patient_reminders_org_id_organizations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_patient_reminders_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patient_reminders")),
+    )
+    op.create_index(
+        op.f("ix_patient_reminders_org_id_patient_id_sent_at"),
+        "patient_reminders",
+        ["org_id", "patient_id", "sent_at"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("patient_reminders")
     op.drop_table("denials")
     op.drop_table("ledger_entries")
     op.drop_table("remittances")
