@@ -4,7 +4,9 @@ values in error messages, the core migration's downgrade, TRUNCATE refused on Po
 from __future__ import annotations
 
 import datetime as dt
+import stat
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +41,15 @@ def test_sqlite_engine_uses_wal_and_foreign_keys(tmp_path: object) -> None:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_file_is_private(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/new/medcoder.db"
+    upgrade(url)
+    files = sorted(tmp_path.joinpath("new").iterdir())
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files), [
+        (p.name, oct(p.stat().st_mode)) for p in files
+    ]
 
 
 def test_in_memory_sqlite_is_refused() -> None:

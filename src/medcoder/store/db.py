@@ -141,6 +141,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             "use a SQLite file, not an in-memory database (each connection would "
             "see its own empty database)"
         )
+    _create_private_file(Path(parsed.database))
     # Pooled (SQLAlchemy's default for a file): closing the last connection to a WAL database
     # checkpoints and removes the WAL, which would cost a millisecond or more per transaction.
     # A pooled connection is checked out by one thread at a time.
@@ -166,6 +167,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite gives its WAL and shared
+    memory files the same permissions)."""
+    if path.exists() or str(path).startswith("file:"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
