@@ -16,6 +16,7 @@ import re
 from medcoder.coding.services.lines import LineMaker
 from medcoder.coding.services.model import CodedService, ServiceKind
 from medcoder.coding.services.scan import (
+    Mention,
     Scanner,
     side_of,
 )
@@ -112,16 +113,39 @@ _NOT_JOINT = _rx(
     r"trigger finger|tendon sheath|carpal tunnel|de ?quervain|trigger point|"
     r"plantar fasci\w*|epicondyl\w*|deltoid|gluteal|vaccin\w*"
 )
+_ANY_JOINT = _rx(_JOINT_WORD.pattern + r"|\bjoint\b|intra-?articular")
+
+
+def _earlier_joint(scanner: Scanner, mention: Mention) -> str:
+    """The sentence (of the same section, at most two back) that names the joint, with the
+    mention's own sentence; ``""`` when none does."""
+    note = scanner.note
+    section = note.section_at(mention.start)
+    earlier = [
+        s for s in note.sentences if s.end <= mention.context_start and s.start >= section.start
+    ][-2:]
+    for sentence in reversed(earlier):
+        text = note.text_of(sentence)
+        if _JOINT_WORD.search(text):
+            return text + " " + mention.context
+    return ""
+
+
 _ULTRASOUND = _rx(r"ultrasound|sonograph\w*|\bus[- ]guid\w*|under us\b")
 
 
 def _joints(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     lines: list[CodedService] = []
     seen: set[tuple[str, str]] = set()
-    for mention in scanner.mentions(_JOINT_ACT, "A joint injection", _JOINT_WORD):
+    for mention in scanner.mentions(_JOINT_ACT, "A joint injection", _ANY_JOINT):
         context = mention.context
         if _NOT_JOINT.search(context):
             continue
+        if not _JOINT_WORD.search(context):
+            # "... were injected into the joint": the joint is named a sentence or two before.
+            context = _earlier_joint(scanner, mention)
+            if not context:
+                continue
         previous = 0
         last_end = -1
         for joint in _JOINT_WORD.finditer(context):

@@ -35,6 +35,8 @@ _DONE = re.compile(
 )
 _FUTURE_DONE = re.compile(r"\b(will|to|shall|would|can|could|may)\s+(?:be\s+)?$", re.IGNORECASE)
 _TODAY = re.compile(r"\b(today|in (?:the )?(?:office|clinic)|this visit|at this visit)\b", re.I)
+#: "Procedure: ..." written inside a plan: the label says it was done.
+_LABEL = re.compile(r"\bprocedures?(?: performed| note| done)?\s*:", re.IGNORECASE)
 _PLAN_SECTIONS = frozenset(
     {SectionKind.PLAN, SectionKind.ASSESSMENT_AND_PLAN, SectionKind.DISCHARGE_INSTRUCTIONS}
 )
@@ -110,6 +112,7 @@ def performed(note: Note, start: int, end: int) -> PerformedCheck:
             return PerformedCheck(Performed.DONE, "")
         return PerformedCheck(status, result.cue_text)
     section = note.section_at(start).kind
-    if section in _PLAN_SECTIONS and not (_done_word(sentence) or _TODAY.search(sentence)):
+    done_here = _done_word(sentence) or _TODAY.search(sentence) or _LABEL.search(sentence)
+    if section in _PLAN_SECTIONS and not done_here:
         return PerformedCheck(Performed.UNCLEAR, note.section_at(start).title)
     return PerformedCheck(Performed.DONE, "")
