@@ -311,3 +311,19 @@ class TestNoSqlComparisons:
         with pytest.raises(TypeError, match="documents.text is encrypted"):
             sa.select(Document).where(Document.text.contains("pneumonia"))
         assert "IS NULL" in str(sa.select(Patient).where(Patient.mrn.is_(None)))
+
+
+def test_concurrent_first_use_agrees_on_one_dev_key(tmp_path: Path) -> None:
+    import threading
+
+    rings: list[crypto.KeyRing] = []
+    threads = [
+        threading.Thread(target=lambda: rings.append(crypto.load_keyring({}, data_home=tmp_path)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(rings) == 8 and len({r.current_key for r in rings}) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [crypto.DEV_KEY_FILENAME]  # no temp files left

@@ -218,27 +218,27 @@ def _read_key_file(path: Path) -> KeyRing:
 def write_key_file(path: Path, keys: Sequence[bytes], *, exclusive: bool = False) -> None:
     """Write keys (current first) to ``path`` with 0600 permissions, atomically.
 
-    With ``exclusive`` the file must not exist yet (a concurrent first use keeps the winner's key).
+    With ``exclusive`` the file must not exist yet: a concurrent first use keeps the winner's
+    key, and nobody ever reads a half-written file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(base64.b64encode(k).decode() + "\n" for k in keys).encode()
-    if exclusive:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(body)
             handle.flush()
             os.fsync(handle.fileno())
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+        if exclusive:
+            try:
+                os.link(tmp, path)  # fails if the file exists: the first writer wins
+            except FileExistsError:
+                pass
+        else:
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 _lock = threading.Lock()
