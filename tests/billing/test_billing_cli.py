@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
-from billing_factories import REMIT_DATA, Practice, store_claims
+from billing_factories import (
+    REMIT_DATA,
+    Practice,
+    SmtpInbox,
+    smtp_inbox_fixture,  # noqa: F401 (the fixture)
+    store_claims,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -16,6 +23,7 @@ from medcoder.store.billing_models import LedgerEntryRecord
 from medcoder.store.claims_models import ClaimRecord
 
 runner = CliRunner()
+PRACTICE_FILE = Path(__file__).resolve().parents[2] / "examples" / "practice" / "practice.yaml"
 
 
 @pytest.fixture
@@ -107,3 +115,27 @@ def test_resolve_a_denial(practice: Practice, db_url: str) -> None:
     assert code == 0 and "appealed" in out
     _, out, _ = invoke("remit", "denials", *common, "--json")
     assert json.loads(out) == []
+
+
+def test_statement_and_reminders(
+    practice: Practice, db_url: str, tmp_path: Path, smtp_inbox: tuple[SmtpInbox, int]
+) -> None:
+    inbox, port = smtp_inbox
+    common = ("--org", practice.org_id, "--database-url", db_url)
+    invoke("remit", "post", str(REMIT_DATA / "era_mixed.835"), *common)
+    patient = practice.patients["PCN1002"]
+    html, pdf = tmp_path / "s.html", tmp_path / "s.pdf"
+    code, out, err = invoke("remit", "statement", patient, "--html", str(html), "--pdf",
+                            str(pdf), "--practice", str(PRACTICE_FILE), *common)  # fmt: skip
+    assert code == 0, err
+    assert "balance 60.00" in out
+    assert "EXAMPLE FAMILY MEDICINE" in html.read_text() and pdf.read_bytes()[:5] == b"%PDF-"
+    later = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    args = ("remit", "remind", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+            "--no-starttls", "--from", "billing@example.org", "--on", later, *common)  # fmt: skip
+    code, out, err = invoke(*args, "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [[patient, "reminder"]]
+    assert len(inbox.messages) == 1
+    code, out, _ = invoke(*args)
+    assert code == 0 and "0 reminder(s) sent" in out

@@ -408,3 +408,114 @@ def remit_resolve(
             f"denial {escape(item.id)} (claim {escape(item.claim_id)}, "
             f"{_money(item.amount)}): {item.status}"
         )
+
+
+PracticeOpt = Annotated[
+    Path | None,
+    typer.Option("--practice", help="Practice file (name, address and phone on the statement)."),
+]
+OnOpt = Annotated[str | None, typer.Option("--on", help="Statement date (default: today).")]
+
+
+def _statement_practice(path: Path | None) -> Any:
+    from medcoder.billing.statements import StatementPractice
+
+    if path is None:
+        return StatementPractice("Your medical practice")
+    from medcoder.claims.practice import load_practice
+    from medcoder.errors import MedcoderError
+
+    try:
+        practice = load_practice(path)
+    except MedcoderError as exc:
+        fail(f"{path}: {exc}")
+    provider = practice.billing_provider
+    address: tuple[str, ...] = ()
+    if provider.address is not None:
+        a = provider.address
+        address = tuple(x for x in (a.line1, a.line2, f"{a.city} {a.state} {a.postal_code}") if x)
+    phone = practice.spec.submitter.phone
+    return StatementPractice(provider.name, address, f"{phone[:3]}-{phone[3:6]}-{phone[6:]}")
+
+
+@remit_app.command("statement")
+def remit_statement(
+    patient_id: Annotated[str, typer.Argument(help="The patient id.")],
+    html: Annotated[Path | None, typer.Option("--html", help="Write the HTML here.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the PDF here.")] = None,
+    practice_file: PracticeOpt = None,
+    on: OnOpt = None,
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """A patient's statement: their share of each claim, payments, balance and aging."""
+    from medcoder.billing.patient_billing import statement_for_patient
+    from medcoder.billing.statements import render_statement_html, render_statement_pdf
+    from medcoder.cli._common import parse_date
+    from medcoder.cli.audit import _session, _url
+    from medcoder.errors import InputError
+
+    practice = _statement_practice(practice_file)
+    day = parse_date(on)
+    with _session(_url(database_url)) as session:
+        try:
+            statement = statement_for_patient(
+                session, _org_id(session, org), patient_id, practice, on=day
+            )
+        except InputError as exc:
+            fail(str(exc))
+    if html is not None:
+        html.write_text(render_statement_html(statement), encoding="utf-8")
+    if pdf is not None:
+        pdf.write_bytes(render_statement_pdf(statement))
+    if as_json:
+        dump_json(statement)
+        return
+    aging = statement.aging
+    console.print(
+        f"balance {_money(statement.balance)} (current {_money(aging.current)}, 31-60 "
+        f"{_money(aging.days_31_60)}, 61-90 {_money(aging.days_61_90)}, over 90 "
+        f"{_money(aging.over_90)}); {len(statement.charges)} charge(s), "
+        f"{len(statement.payments)} payment(s)"
+    )
+
+
+@remit_app.command("remind")
+def remit_remind(
+    smtp_host: Annotated[str, typer.Option("--smtp-host", help="SMTP server.")],
+    sender: Annotated[str, typer.Option("--from", help="The From address.")],
+    smtp_port: Annotated[int, typer.Option("--smtp-port", help="SMTP port.")] = 587,
+    starttls: Annotated[bool, typer.Option("--starttls/--no-starttls")] = True,
+    smtp_user: Annotated[
+        str | None,
+        typer.Option("--smtp-user", help="Login (password from $MEDCODER_SMTP_PASSWORD)."),
+    ] = None,
+    practice_file: PracticeOpt = None,
+    on: OnOpt = None,
+    org: OrgOpt = None,
+    database_url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Send the payment reminders due today (run it daily); each is sent once per period."""
+    import os
+
+    from medcoder.billing.patient_billing import send_due_reminders
+    from medcoder.billing.reminders import SmtpSender
+    from medcoder.cli._common import parse_date
+    from medcoder.cli.audit import _session, _url
+
+    practice = _statement_practice(practice_file)
+    smtp = SmtpSender(smtp_host, smtp_port, sender, starttls=starttls, username=smtp_user,
+                      password=os.environ.get("MEDCODER_SMTP_PASSWORD"))  # fmt: skip
+    with _session(_url(database_url)) as session, session.begin():
+        result = send_due_reminders(session, _org_id(session, org), sender=smtp,
+                                    practice=practice, on=parse_date(on))  # fmt: skip
+    if as_json:
+        dump_json(result)
+        return
+    console.print(f"{len(result.sent)} reminder(s) sent, {len(result.failed)} not sent")
+    for patient_id, error in result.failed:
+        console.print(f"[red]not sent[/red] patient {escape(patient_id)}: {escape(error)}")
+    if result.failed:
+        raise typer.Exit(1)
