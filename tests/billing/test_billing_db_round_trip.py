@@ -14,19 +14,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.billing import Account, KbCodeTexts
 from medcoder.billing.claims_store import StoredClaimSource
+from medcoder.billing.denials_store import open_denials
+from medcoder.billing.ledger_store import (
+    account_balance,
+    patient_balance,
+    patient_statement_items,
+)
 from medcoder.billing.statements import (
     StatementPatient,
     StatementPractice,
     build_statement,
     render_statement_html,
 )
-from medcoder.billing.store import (
-    account_balance,
-    open_denials,
-    patient_balance,
-    patient_statement_items,
-    post_835,
-)
+from medcoder.billing.store import post_835
 from medcoder.claims.db import build_and_store, write_payer_batch
 from medcoder.claims.practice import load_practice
 from medcoder.claims.readers.sample_835 import SampleClaim, SampleLine, write_sample_835

@@ -15,6 +15,7 @@ from billing_factories import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from medcoder.billing.ledger_store import record_patient_payment
 from medcoder.billing.patient_billing import (
     ReminderRun,
     patients_owing,
@@ -23,7 +24,6 @@ from medcoder.billing.patient_billing import (
 )
 from medcoder.billing.reminders import Reminder, SmtpSender
 from medcoder.billing.statements import StatementPractice, render_statement_html
-from medcoder.billing.store import record_patient_payment
 from medcoder.errors import InputError
 from medcoder.store.billing_models import PatientReminderRecord
 

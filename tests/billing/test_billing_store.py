@@ -15,24 +15,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.billing import Account, balances
 from medcoder.billing.claims_store import StoredClaimSource
+from medcoder.billing.denials_store import open_denials, resolve_denial
+from medcoder.billing.ledger_store import (
+    account_balance,
+    encounter_entries,
+    patient_balance,
+    patient_statement_items,
+    record_patient_payment,
+)
 from medcoder.billing.statements import (
     StatementPatient,
     StatementPractice,
     build_statement,
     render_statement_html,
 )
-from medcoder.billing.store import (
-    InMemoryClaimSource,
-    PostingReport,
-    account_balance,
-    encounter_entries,
-    open_denials,
-    patient_balance,
-    patient_statement_items,
-    post_835,
-    record_patient_payment,
-    resolve_denial,
-)
+from medcoder.billing.store import InMemoryClaimSource, PostingReport, post_835
 from medcoder.claims.readers import X12ParseError
 from medcoder.errors import InputError
 from medcoder.store.all_models import Base

@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from medcoder.billing.ledger import Account
+from medcoder.billing.ledger_store import patient_statement_items
 from medcoder.billing.reminders import Reminder, ReminderPolicy, due_reminder
 from medcoder.billing.statements import (
     Statement,
@@ -27,7 +28,6 @@ from medcoder.billing.statements import (
     build_statement,
     render_statement_pdf,
 )
-from medcoder.billing.store import patient_statement_items
 from medcoder.errors import InputError
 from medcoder.store import audit
 from medcoder.store.billing_models import LedgerEntryRecord, PatientReminderRecord

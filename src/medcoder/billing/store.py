@@ -20,12 +20,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import BigInteger, case, func, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from medcoder.billing.adjustment_rules import AdjustmentRules
-from medcoder.billing.ledger import Account, EntryKind, LedgerEntry, make_entry
+from medcoder.billing.ledger import EntryKind
+from medcoder.billing.ledger_store import entry_record
 from medcoder.billing.posting import (
     BilledClaim,
     ClaimPosting,
@@ -33,34 +34,23 @@ from medcoder.billing.posting import (
     PostingPlan,
     plan_posting,
 )
-from medcoder.billing.statements import PatientCharge, PatientPayment
 from medcoder.claims.readers.remittance import Remittance
 from medcoder.claims.readers.remittance_reader import remittance_from_transaction
 from medcoder.claims.readers.tokenizer import Transaction, read_x12
-from medcoder.errors import InputError
 from medcoder.store import audit
 from medcoder.store.billing_models import (
     DenialRecord,
     LedgerEntryRecord,
     RemittanceRecord,
 )
-from medcoder.store.db import utcnow
-from medcoder.store.models import Encounter
 
 __all__ = [
     "ClaimSource",
     "InMemoryClaimSource",
     "PostingReport",
     "RemittancePosting",
-    "account_balance",
     "content_hash",
-    "encounter_entries",
-    "open_denials",
-    "patient_balance",
-    "patient_statement_items",
     "post_835",
-    "record_patient_payment",
-    "resolve_denial",
 ]
 
 _ZERO = Decimal("0.00")
@@ -154,35 +144,11 @@ def _charged(session: Session, org_id: str, claim_ids: Sequence[str]) -> set[str
     return set(rows)
 
 
-def _entry_record(
-    entry: LedgerEntry,
-    org_id: str,
-    remittance_id: str,
-    encounter_id: str | None,
-    patient_id: str | None,
-) -> LedgerEntryRecord:
-    return LedgerEntryRecord(
-        org_id=org_id,
-        remittance_id=remittance_id,
-        encounter_id=encounter_id,
-        patient_id=patient_id,
-        claim_id=entry.claim_id,
-        line=entry.line,
-        kind=entry.kind.value,
-        debit_account=entry.debit.value,
-        credit_account=entry.credit.value,
-        amount=entry.amount,
-        group_code=entry.group,
-        reason_code=entry.reason,
-        memo=entry.memo[:200],
-    )
-
-
 def _persist(session: Session, org_id: str, remittance_id: str, plan: PostingPlan) -> None:
     for claim in plan.claims:
         for entry in claim.entries:
             session.add(
-                _entry_record(entry, org_id, remittance_id, claim.encounter_id, claim.patient_id)
+                entry_record(entry, org_id, remittance_id, claim.encounter_id, claim.patient_id)
             )
         for item in claim.denials:
             session.add(
@@ -209,7 +175,7 @@ def _persist(session: Session, org_id: str, remittance_id: str, plan: PostingPla
                 )
             )
     for entry in plan.provider_entries:
-        session.add(_entry_record(entry, org_id, remittance_id, None, None))
+        session.add(entry_record(entry, org_id, remittance_id, None, None))
 
 
 def _result(
@@ -336,190 +302,3 @@ def post_835(
         for tx, r in parsed
     ]
     return PostingReport(tuple(postings))
-
-
-def _balance(session: Session, org_id: str, account: Account, *conditions: object) -> Decimal:
-    cents = type_coerce(LedgerEntryRecord.amount, BigInteger)  # raw cents, summed exactly
-    signed = case((LedgerEntryRecord.debit_account == account.value, cents), else_=-cents)
-    total = session.scalar(
-        select(func.coalesce(func.sum(signed), 0)).where(
-            LedgerEntryRecord.org_id == org_id,
-            (LedgerEntryRecord.debit_account == account.value)
-            | (LedgerEntryRecord.credit_account == account.value),
-            *conditions,  # type: ignore[arg-type]
-        )
-    )
-    return (Decimal(int(total or 0)) / 100).quantize(Decimal("0.01"))
-
-
-def account_balance(session: Session, org_id: str, account: Account) -> Decimal:
-    """Debits minus credits of ``account`` over the whole organization."""
-    return _balance(session, org_id, account)
-
-
-def patient_balance(session: Session, org_id: str, patient_id: str) -> Decimal:
-    """What the patient owes: the ``patient_ar`` balance of their encounters."""
-    return _balance(session, org_id, Account.PATIENT_AR, LedgerEntryRecord.patient_id == patient_id)
-
-
-def encounter_entries(session: Session, org_id: str, encounter_id: str) -> list[LedgerEntry]:
-    """The ledger of one encounter, oldest first."""
-    rows = session.scalars(
-        select(LedgerEntryRecord)
-        .where(
-            LedgerEntryRecord.org_id == org_id,
-            LedgerEntryRecord.encounter_id == encounter_id,
-        )
-        .order_by(LedgerEntryRecord.posted_at, LedgerEntryRecord.id)
-    )
-    return [
-        LedgerEntry(
-            kind=EntryKind(r.kind),
-            debit=Account(r.debit_account),
-            credit=Account(r.credit_account),
-            amount=r.amount,
-            claim_id=r.claim_id,
-            line=r.line,
-            group=r.group_code,
-            reason=r.reason_code,
-            memo=r.memo,
-        )
-        for r in rows
-    ]
-
-
-def open_denials(session: Session, org_id: str) -> list[DenialRecord]:
-    """The open items of the denials worklist, largest amount first."""
-    return list(
-        session.scalars(
-            select(DenialRecord)
-            .where(DenialRecord.org_id == org_id, DenialRecord.status == "open")
-            .order_by(DenialRecord.amount.desc(), DenialRecord.created_at)
-        )
-    )
-
-
-_SHARE_LABELS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
-
-
-def record_patient_payment(
-    session: Session,
-    org_id: str,
-    *,
-    patient_id: str,
-    encounter_id: str | None,
-    amount: Decimal,
-    memo: str = "",
-) -> LedgerEntryRecord:
-    """Post a payment the patient made (``cash`` debit, ``patient_ar`` credit).
-
-    Raises:
-        InputError: an amount that is not positive whole cents.
-    """
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise InputError(f"a payment must be positive whole cents, got {amount}", field="amount")
-    record = LedgerEntryRecord(
-        org_id=org_id,
-        encounter_id=encounter_id,
-        patient_id=patient_id,
-        kind=EntryKind.PATIENT_PAYMENT.value,
-        debit_account=Account.CASH.value,
-        credit_account=Account.PATIENT_AR.value,
-        amount=amount,
-        memo=memo[:200],
-    )
-    session.add(record)
-    session.flush()
-    return record
-
-
-def patient_statement_items(
-    session: Session, org_id: str, patient_id: str
-) -> tuple[list[PatientCharge], list[PatientPayment]]:
-    """The patient's share of each claim (credits negative) and their payments, from the ledger."""
-    rows = session.execute(
-        select(LedgerEntryRecord, Encounter.date_of_service)
-        .outerjoin(Encounter, Encounter.id == LedgerEntryRecord.encounter_id)
-        .where(
-            LedgerEntryRecord.org_id == org_id,
-            LedgerEntryRecord.patient_id == patient_id,
-            (LedgerEntryRecord.debit_account == Account.PATIENT_AR.value)
-            | (LedgerEntryRecord.credit_account == Account.PATIENT_AR.value),
-        )
-        .order_by(LedgerEntryRecord.posted_at, LedgerEntryRecord.id)
-    ).all()
-    charges: list[PatientCharge] = []
-    payments: list[PatientPayment] = []
-    for entry, day in rows:
-        posted = entry.posted_at.date()
-        if entry.kind == EntryKind.PATIENT_PAYMENT.value:
-            payments.append(PatientPayment(posted, entry.amount, entry.memo))
-            continue
-        sign = 1 if entry.debit_account == Account.PATIENT_AR.value else -1
-        label = _SHARE_LABELS.get(entry.reason_code, "Patient responsibility")
-        share = f"{entry.group_code}-{entry.reason_code}"
-        charges.append(
-            PatientCharge(
-                encounter_id=entry.encounter_id or "",
-                date_of_service=day or posted,
-                posted_on=posted,
-                description=f"{label} ({share}), claim {entry.claim_id}",
-                amount=sign * entry.amount,
-            )
-        )
-    return charges, payments
-
-
-# Where a resolved denial's amount goes (None: stays in ``denials``, the item is just closed).
-_RESOLUTION_ACCOUNT: dict[str, Account | None] = {
-    "appealed": Account.INSURANCE_AR,
-    "resubmitted": Account.INSURANCE_AR,
-    "written_off": Account.WRITE_OFFS,
-    "billed_patient": Account.PATIENT_AR,
-    "closed": None,
-}
-
-
-def resolve_denial(
-    session: Session, org_id: str, denial_id: str, resolution: str, *, actor: str = "cli"
-) -> DenialRecord:
-    """Close a worklist item: ``appealed`` or ``resubmitted`` (the amount is owed by the payer
-    again), ``written_off``, ``billed_patient`` or ``closed``; posts the ledger entry moving
-    the denied amount out of ``denials``, and an audit event.
-
-    Raises:
-        InputError: no such open item in the organization, or an unknown resolution.
-    """
-    if resolution not in _RESOLUTION_ACCOUNT:
-        choices = ", ".join(_RESOLUTION_ACCOUNT)
-        raise InputError(f"resolution must be one of {choices}, got {resolution!r}",
-                         field="resolution")  # fmt: skip
-    item = session.scalar(
-        select(DenialRecord)
-        .where(DenialRecord.org_id == org_id, DenialRecord.id == denial_id)
-        .with_for_update()
-    )
-    if item is None or item.status != "open":
-        raise InputError(f"no open denial {denial_id!r}", field="denial")
-    if resolution == "billed_patient" and item.group_code == "CO":
-        raise InputError(
-            "a CO denial is the practice's (contractual obligation): it may not be billed to "
-            "the patient",
-            field="resolution",
-        )
-    account = _RESOLUTION_ACCOUNT[resolution]
-    if account is not None and item.amount != 0:
-        entry = make_entry(
-            EntryKind.DENIAL_RESOLUTION, account, Account.DENIALS, item.amount,
-            claim_id=item.claim_id, line=item.line, group=item.group_code, reason=item.carc,
-            memo=resolution,
-        )  # fmt: skip
-        if entry is not None:
-            session.add(_entry_record(entry, org_id, item.remittance_id, item.encounter_id,
-                                      item.patient_id))  # fmt: skip
-    item.status = resolution
-    item.resolved_at = utcnow()
-    audit.record(session, actor, "denial.resolve", f"denial/{item.id}", org_id=org_id,
-                 detail={"resolution": resolution})  # fmt: skip
-    session.flush()
-    return item

@@ -312,7 +312,7 @@ def remit_denials(
 ) -> None:
     """The open denials worklist: claim, line, CARC/RARC, cause and action."""
     from medcoder.billing.adjustment_rules import ACTION_TEXT, Action
-    from medcoder.billing.store import open_denials
+    from medcoder.billing.denials_store import open_denials
     from medcoder.cli.audit import _session, _url
 
     with _session(_url(database_url)) as session:
@@ -395,7 +395,7 @@ def remit_resolve(
     database_url: UrlOpt = None,
 ) -> None:
     """Close a denial worklist item; its amount moves out of the denials account."""
-    from medcoder.billing.store import resolve_denial
+    from medcoder.billing.denials_store import resolve_denial
     from medcoder.cli.audit import _session, _url
     from medcoder.errors import InputError
 
