@@ -15,7 +15,7 @@ from medcoder.coding.services.model import (
     ServiceKind,
     ServicesResult,
 )
-from medcoder.coding.services.modifiers import apply_ncci, check_mue
+from medcoder.coding.services.modifiers import apply_ncci, check_mue, drop_orphan_addons
 from medcoder.coding.services.office_procedures import find_office_procedures
 from medcoder.coding.services.office_tests import find_office_tests
 from medcoder.coding.services.pointers import assign_pointers
@@ -83,6 +83,8 @@ class ServiceCoder:
             day=ctx.date_of_service,
         )
         warnings.extend(ncci_warnings)
+        lines, addon_warnings = drop_orphan_addons(lines, self._kb, day=ctx.date_of_service)
+        warnings.extend(addon_warnings)
         warnings.extend(
             check_mue(lines, self._kb, setting=ctx.ncci_setting, day=ctx.date_of_service)
         )

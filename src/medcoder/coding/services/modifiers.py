@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from medcoder.codesets import KnowledgeBase
-from medcoder.codesets.ncci import Setting
+from medcoder.codesets.ncci import CONTRACTOR_DEFINED, Setting
 from medcoder.coding.services.model import CodedService, ServiceKind
 from medcoder.edits.ncci_edits import ANATOMIC_MODIFIERS
 from medcoder.errors import MedcoderError
 
-__all__ = ["apply_ncci", "check_mue", "distinct_modifier"]
+__all__ = ["apply_ncci", "check_mue", "distinct_modifier", "drop_orphan_addons"]
 
 _SEPARATE = re.compile(r"\b(separate|distinct|different|unrelated)\b", re.IGNORECASE)
 _SKIPPED_KINDS = frozenset({ServiceKind.EM, ServiceKind.INPATIENT_PROCEDURE})
@@ -146,3 +146,26 @@ def check_mue(
                 f"{line.code}: {line.units} units exceed the MUE of {mue.units} ({mue.mai_meaning})"
             )
     return warnings
+
+
+def drop_orphan_addons(
+    lines: Sequence[CodedService], kb: KnowledgeBase, *, day: dt.date | None = None
+) -> tuple[list[CodedService], list[str]]:
+    """The lines without add-on codes whose primary code is not billed (e.g. 17003 after an
+    NCCI edit bundled 17000), with a warning for each dropped one."""
+    codes = {line.code for line in lines}
+    kept: list[CodedService] = []
+    warnings: list[str] = []
+    for line in lines:
+        try:
+            primaries = {p.primary_code for p in kb.ncci.addon_primaries(line.code, day)}
+        except MedcoderError:
+            primaries = set()
+        if primaries and CONTRACTOR_DEFINED not in primaries and not primaries & codes:
+            warnings.append(
+                f"{line.code} is an add-on code and none of its primary codes "
+                f"({', '.join(sorted(primaries)[:6])}) is billed: not billed"
+            )
+            continue
+        kept.append(line)
+    return kept, warnings
