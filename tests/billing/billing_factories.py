@@ -180,3 +180,26 @@ def smtp_inbox_fixture() -> Iterator[tuple[SmtpInbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+def wrap_835(body: list[str], *, total: str, trace: str, control: int = 201) -> str:
+    """An 835 interchange around ``body`` (the segments after the payee loop)."""
+    header = [
+        f"BPR*I*{total}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*98765*20260602",
+        f"TRN*1*{trace}*1512345678",
+        "N1*PR*ACME HEALTH PLAN",
+        "REF*2U*ACME01",
+        "N1*PE*RIVERSIDE FAMILY PRACTICE*XX*1234567893",
+    ]
+    content = header + body
+    segments = [
+        "ISA*00*          *00*          *ZZ*ACMEPAYER      *ZZ*PRACTICE01     *260602*1200*^*00501"
+        f"*{control:09d}*0*T*:",
+        f"GS*HP*ACMEPAYER*PRACTICE01*20260602*1200*{control}*X*005010X221A1",
+        "ST*835*0001",
+        *content,
+        f"SE*{len(content) + 2}*0001",
+        f"GE*1*{control}",
+        f"IEA*1*{control:09d}",
+    ]
+    return "~".join(segments) + "~"

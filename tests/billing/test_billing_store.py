@@ -10,7 +10,14 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from billing_factories import TEXTS, Practice, billed_claims, read_sample, store_claims
+from billing_factories import (
+    TEXTS,
+    Practice,
+    billed_claims,
+    read_sample,
+    store_claims,
+    wrap_835,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.billing import Account, balances
@@ -361,3 +368,32 @@ class TestResolvingDenials:
             self.resolve(practice, denial_id, "billed_patient")
         with pytest.raises(InputError, match="resolution must be one of"):
             self.resolve(practice, denial_id, "prayed")
+
+
+def test_reversed_denial_closes_its_worklist_item(practice: Practice) -> None:
+    practice.post(read_sample("era_mixed.835"))
+    overturned = wrap_835(
+        [
+            "LX*1",
+            "CLP*PCN1003*22*-250*0*0*12*ACME1003*11*1",
+            "SVC*HC:99203*-250*0**-1",
+            "CAS*CO*16*-250",
+            "REF*6R*PCN1003-1",
+            "CLP*PCN1003*1*250*200*0*12*ACME1003B*11*1",
+            "SVC*HC:99203*250*200**1",
+            "CAS*CO*45*50",
+            "REF*6R*PCN1003-1",
+        ],
+        total="200",
+        trace="EFT0009999",
+    )
+    (posting,) = practice.post(overturned).postings
+    assert posting.plan is not None and posting.plan.warnings == ()
+    with practice.factory() as s:
+        assert open_denials(s, practice.org_id) == []
+        (item,) = s.scalars(sa.select(DenialRecord).where(DenialRecord.org_id == practice.org_id))
+        assert item.status == "closed" and item.resolved_at is not None
+        assert account_balance(s, practice.org_id, Account.DENIALS) == d("0.00")
+        assert account_balance(s, practice.org_id, Account.INSURANCE_AR) == d("0.00")
+        paid = balances(encounter_entries(s, practice.org_id, practice.encounters["PCN1003"]))
+        assert (paid[Account.CASH], paid[Account.CONTRACTUAL]) == (d("200.00"), d("50.00"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from medcoder.billing.ledger import EntryKind
 from medcoder.billing.ledger_store import entry_record
 from medcoder.billing.posting import (
     BilledClaim,
+    ClaimOutcome,
     ClaimPosting,
     CodeTexts,
     PostingPlan,
@@ -43,6 +44,7 @@ from medcoder.store.billing_models import (
     LedgerEntryRecord,
     RemittanceRecord,
 )
+from medcoder.store.db import utcnow
 
 __all__ = [
     "ClaimSource",
@@ -178,6 +180,23 @@ def _persist(session: Session, org_id: str, remittance_id: str, plan: PostingPla
         session.add(entry_record(entry, org_id, remittance_id, None, None))
 
 
+def _close_reversed_denials(session: Session, org_id: str, plan: PostingPlan) -> None:
+    """A reversal takes back the payer's earlier decision, denials included: their open
+    worklist items close (the reversal's entries already move the amounts out of
+    ``denials``); the correction that follows brings its own."""
+    reversed_ids = [c.claim_id for c in plan.claims if c.outcome is ClaimOutcome.REVERSED]
+    if reversed_ids:
+        session.execute(
+            update(DenialRecord)
+            .where(
+                DenialRecord.org_id == org_id,
+                DenialRecord.claim_id.in_(reversed_ids),
+                DenialRecord.status == "open",
+            )
+            .values(status="closed", resolved_at=utcnow())
+        )
+
+
 def _result(
     remittance: Remittance,
     remittance_id: str,
@@ -246,6 +265,7 @@ def _post_one(
             session.flush()
     except IntegrityError:  # posted by someone else meanwhile: the unique key says so
         return _result(remittance, "", None)
+    _close_reversed_denials(session, org_id, plan)
     _persist(session, org_id, record.id, plan)
     status_warnings = [w for w in (claims.record_outcome(c) for c in plan.claims) if w]
     audit.record(
