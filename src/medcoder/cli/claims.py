@@ -250,8 +250,16 @@ def _x12_for_payer(payer: str, output: Path, practice: Path | None, url: str | N
                 for e in report.errors[:20]:
                     err_console.print(f"  {escape(e)}", highlight=False)
                 raise typer.Exit(1)
-            output.write_text(result.text, encoding="ascii")
-            session.commit()
+            # The file and the "submitted" status land together: written under a temporary
+            # name, committed, then renamed (a failed commit leaves no file behind).
+            partial = output.with_name(f".{output.name}.part")
+            partial.write_text(result.text, encoding="ascii")
+            try:
+                session.commit()
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            partial.replace(output)
     except MedcoderError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
