@@ -261,3 +261,24 @@ class TestCodesAndFormats:
             headers=world.headers("biller"),
         )
         assert biller.status_code == 403
+
+
+class TestMalformedInput:
+    def test_nul_characters_and_malformed_ids(self, api: TestClient, world: World) -> None:
+        coder = world.headers("coder")
+        nul = api.post(
+            f"{V1}/patients",
+            json={"first_name": "A\x00B", "last_name": "C", "birth_date": "1990-01-01"},
+            headers=coder,
+        )
+        assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
+        login = api.post(f"{V1}/auth/login", json={"username": "x\x00y", "password": "p"})
+        assert login.status_code == 422
+        assert api.get(f"{V1}/encounters/not-an-id%00", headers=coder).status_code == 404
+        assert api.get(f"{V1}/patients/{'A' * 32}", headers=coder).status_code == 404
+        bad_filter = api.get(f"{V1}/encounters", params={"patient_id": "x\x00"}, headers=coder)
+        assert bad_filter.status_code == 422
+        audit = api.get(
+            f"{V1}/audit/events", params={"action": "a\x00"}, headers=world.headers("auditor")
+        )
+        assert audit.status_code == 422

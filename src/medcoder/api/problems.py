@@ -139,12 +139,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting problem answers for ``statuses``."""
+    """OpenAPI ``responses=`` entries documenting problem answers for ``statuses``.
+
+    422 is always included: any request can fail validation, and ours is a problem document,
+    not FastAPI's default body.
+    """
     return {
         status: {
             "model": Problem,
             "description": _TITLES.get(status, "Error"),
             "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, 422})
     }

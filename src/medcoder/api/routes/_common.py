@@ -3,6 +3,7 @@ pagination parameters and idempotent creation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ __all__ = [
     "load_encounter",
     "load_patient",
     "page_params",
+    "well_formed_id",
 ]
 
 IdempotencyKey = Annotated[
@@ -36,6 +38,9 @@ IdempotencyKey = Annotated[
         description="Repeat a create safely: the same key and body return the first answer",
     ),
 ]
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +66,19 @@ def _not_found(
     return ProblemError(404, f"no {kind} {resource_id}")
 
 
+def well_formed_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a record id (32 hex digits); a malformed id is
+    answered like a missing record, without a query."""
+    return _ID.fullmatch(value) is not None
+
+
 def _patient_may_see(who: Principal, patient_id: str) -> bool:
     return not who.is_patient or who.patient_id == patient_id
 
 
 def load_patient(session: Session, request: Request, who: Principal, patient_id: str) -> Patient:
     """The patient, if the caller's organization holds it and (for a patient) it is theirs."""
-    patient = session.get(Patient, patient_id)
+    patient = session.get(Patient, patient_id) if well_formed_id(patient_id) else None
     if patient is None or patient.org_id != who.org_id or not _patient_may_see(who, patient.id):
         raise _not_found(session, request, who, "patient", patient_id)
     return patient
@@ -77,7 +88,7 @@ def load_encounter(
     session: Session, request: Request, who: Principal, encounter_id: str
 ) -> Encounter:
     """The encounter, scoped like :func:`load_patient`."""
-    encounter = session.get(Encounter, encounter_id)
+    encounter = session.get(Encounter, encounter_id) if well_formed_id(encounter_id) else None
     if (
         encounter is None
         or encounter.org_id != who.org_id
@@ -91,7 +102,7 @@ def load_document(
     session: Session, request: Request, who: Principal, document_id: str
 ) -> tuple[Document, Encounter]:
     """The document and its encounter, scoped like :func:`load_patient`."""
-    document = session.get(Document, document_id)
+    document = session.get(Document, document_id) if well_formed_id(document_id) else None
     encounter = session.get(Encounter, document.encounter_id) if document else None
     if (
         document is None

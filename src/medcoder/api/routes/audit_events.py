@@ -18,6 +18,7 @@ from medcoder.store.models import AuditEvent
 __all__ = ["router"]
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+_PRINTABLE = r"^[\x20-\x7e]*$"
 
 
 @router.get(
@@ -28,9 +29,9 @@ def list_audit_events(
     session: SessionDep,
     who: Annotated[Principal, Depends(require_roles(*AUDIT))],
     page: Annotated[PageParams, Depends(page_params)],
-    action: Annotated[str | None, Query(max_length=50)] = None,
-    actor: Annotated[str | None, Query(max_length=100)] = None,
-    resource: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=50, pattern=_PRINTABLE)] = None,
+    actor: Annotated[str | None, Query(max_length=100, pattern=_PRINTABLE)] = None,
+    resource: Annotated[str | None, Query(max_length=200, pattern=_PRINTABLE)] = None,
 ) -> Page[AuditEventPublic]:
     """Audit events of the organization, newest first, filtered by exact action, actor or
     resource (``patient:<id>``)."""

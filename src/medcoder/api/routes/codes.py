@@ -14,7 +14,12 @@ from medcoder.api.code_checks import FinalCodes, check_code, edit_final_codes
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
 from medcoder.api.policy import CODE_REVIEW, PHI_READ
 from medcoder.api.problems import ProblemError, problem_responses
-from medcoder.api.routes._common import IdempotencyKey, idempotent, load_encounter
+from medcoder.api.routes._common import (
+    IdempotencyKey,
+    idempotent,
+    load_encounter,
+    well_formed_id,
+)
 from medcoder.api.schemas import (
     CodeAssignmentPublic,
     CodeCreate,
@@ -105,7 +110,7 @@ def review_code(
     """Accept, change (with the replacement code) or reject one code, with a reason. A
     decision can be revised; the engine's original code is kept in ``replaced_code``."""
     encounter = load_encounter(session, request, who, encounter_id)
-    row = session.get(CodeAssignment, assignment_id)
+    row = session.get(CodeAssignment, assignment_id) if well_formed_id(assignment_id) else None
     if row is None or row.encounter_id != encounter.id or row.org_id != who.org_id:
         raise ProblemError(404, f"no code {assignment_id} on encounter {encounter_id}")
     if encounter.status == "billed":

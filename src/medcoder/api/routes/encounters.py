@@ -80,7 +80,7 @@ def list_encounters(
     queue: Annotated[
         Queue | None, Query(description="Work queue: to_code, to_review, with_errors, ...")
     ] = None,
-    patient_id: Annotated[str | None, Query(max_length=32)] = None,
+    patient_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
     date_from: Annotated[dt.date | None, Query(description="Date of service on or after")] = None,
     date_to: Annotated[dt.date | None, Query(description="Date of service on or before")] = None,
 ) -> Page[EncounterPublic]:

@@ -13,7 +13,13 @@ from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, require_roles
 from medcoder.api.policy import Role
 from medcoder.api.problems import ProblemError, problem_responses
-from medcoder.api.routes._common import IdempotencyKey, PageParams, idempotent, page_params
+from medcoder.api.routes._common import (
+    IdempotencyKey,
+    PageParams,
+    idempotent,
+    page_params,
+    well_formed_id,
+)
 from medcoder.api.schemas import Page, UserCreate, UserPublic, UserUpdate
 from medcoder.api.security import digest_secret, hash_password
 from medcoder.store.models import ApiToken, Patient, User, WebSession
@@ -122,7 +128,7 @@ def update_user(
 ) -> UserPublic:
     """Deactivate or reactivate a user, change their role or reset their password. Deactivating
     or a new password ends the user's sessions and revokes their API tokens."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if well_formed_id(user_id) else None
     if user is None or user.org_id != who.org_id:
         raise ProblemError(404, f"no user {user_id}")
     if user.id == who.user_id and (body.active is False or body.role not in (None, "admin")):
