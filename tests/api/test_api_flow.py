@@ -114,7 +114,9 @@ class TestCodingFlow:
         assert final["status"] == ("coded" if final["passed"] else "with_errors")
         queue = "coded" if final["passed"] else "with_errors"
         listed = api.get(
-            f"{V1}/encounters", params={"queue": queue, "limit": 200}, headers=coder
+            f"{V1}/encounters",
+            params={"queue": queue, "patient_id": patient["id"]},
+            headers=coder,
         ).json()
         assert eid in [e["id"] for e in listed["items"]]
 
