@@ -60,6 +60,13 @@ _PATTERN = re.compile(
     re.IGNORECASE,
 )
 _READ = re.compile(_READ_ONLY, re.IGNORECASE)
+#: The test is done here and read elsewhere: technical component only.
+_TECHNICAL = re.compile(
+    r"technical component|tracing only|(?:to be |will be )?(?:read|interpreted) by (?:an? |the )?"
+    r"(?:outside|other|consulting|pulmonolog\w*|cardiolog\w*)",
+    re.IGNORECASE,
+)
+_SPLIT = frozenset({"94010", "94060"})  # codes with professional / technical components
 
 
 def find_office_tests(
@@ -82,9 +89,12 @@ def find_office_tests(
                 code, why = variant, f"{test.name}: {hit[0]!r}"
                 break
         modifiers: list[str] = []
-        if code == "94010" and _READ.search(context):
+        if code in _SPLIT and _READ.search(context):
             modifiers.append("26")
             why += "; reading only: professional component (26)"
+        elif code in _SPLIT and _TECHNICAL.search(context):
+            modifiers.append("TC")
+            why += "; read elsewhere: technical component (TC)"
         if test.clia_waived_qw and medicare:
             modifiers.append("QW")
             why += "; CLIA-waived test for Medicare (QW)"
