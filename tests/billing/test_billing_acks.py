@@ -26,8 +26,9 @@ def statuses(practice: Practice, ids: dict[str, str]) -> dict[str, str]:
 
 def apply(practice: Practice, text: str) -> AckResult:
     with practice.factory() as s, s.begin():
-        return apply_acknowledgements(read_acknowledgements(text), session=s,
-                                      org_id=practice.org_id)  # fmt: skip
+        return apply_acknowledgements(
+            read_acknowledgements(text), session=s, org_id=practice.org_id
+        )
 
 
 def test_277ca_accepts_and_rejects_claims_once(practice: Practice) -> None:
@@ -58,9 +59,16 @@ def test_999_rejection_rejects_the_claims_of_its_batch(practice: Practice) -> No
     ids = store_claims(practice)
     number = random.randint(10**6, 10**9 - 1)
     with practice.factory() as s, s.begin():
-        batch = X12Batch(org_id=practice.org_id, control_number=number, transaction_set="837P",
-                         payer_id="ACME01", claim_count=2, total_charge=Decimal("450.00"),
-                         file_name="out.837", sha256="0" * 64)  # fmt: skip
+        batch = X12Batch(
+            org_id=practice.org_id,
+            control_number=number,
+            transaction_set="837P",
+            payer_id="ACME01",
+            claim_count=2,
+            total_charge=Decimal("450.00"),
+            file_name="out.837",
+            sha256="0" * 64,
+        )
         s.add(batch)
         s.flush()
         for pcn in ("PCN1001", "PCN1002"):

@@ -66,16 +66,19 @@ def test_post_then_post_again_then_denials(practice: Practice, db_url: str) -> N
     code, out, _ = invoke("remit", "denials", *common)
     assert code == 0 and "PCN1003" in out
     with practice.factory() as s:
-        statuses = {r.patient_control_number.upper(): r.status for r in s.query(ClaimRecord)
-                    .filter(ClaimRecord.org_id == practice.org_id)}  # fmt: skip
+        statuses = {
+            r.patient_control_number.upper(): r.status
+            for r in s.query(ClaimRecord).filter(ClaimRecord.org_id == practice.org_id)
+        }
     assert statuses == {"PCN1001": "paid", "PCN1002": "partially_paid", "PCN1003": "denied"}
 
 
 def test_malformed_file_posts_nothing(practice: Practice, db_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.835"
     bad.write_text((REMIT_DATA / "era_mixed.835").read_text().replace("SE*52*", "SE*9*"))
-    code, out, err = invoke("remit", "post", str(bad), "--org", practice.org_id,
-                            "--database-url", db_url)  # fmt: skip
+    code, out, err = invoke(
+        "remit", "post", str(bad), "--org", practice.org_id, "--database-url", db_url
+    )
     assert code == 2
     assert "segment count 9 does not match" in " ".join(err.split())
     assert practice.count(LedgerEntryRecord) == 0
@@ -83,8 +86,9 @@ def test_malformed_file_posts_nothing(practice: Practice, db_url: str, tmp_path:
 
 def test_several_organizations_need_org(practice: Practice, db_url: str) -> None:
     Practice(practice.factory)  # a second organization
-    code, _, err = invoke("remit", "post", str(REMIT_DATA / "era_mixed.835"),
-                          "--database-url", db_url)  # fmt: skip
+    code, _, err = invoke(
+        "remit", "post", str(REMIT_DATA / "era_mixed.835"), "--database-url", db_url
+    )
     assert code == 2
     assert "several organizations: pass --org" in err
     code, _, err = invoke("remit", "denials", "--org", "nope", "--database-url", db_url)
@@ -125,14 +129,36 @@ def test_statement_and_reminders(
     invoke("remit", "post", str(REMIT_DATA / "era_mixed.835"), *common)
     patient = practice.patients["PCN1002"]
     html, pdf = tmp_path / "s.html", tmp_path / "s.pdf"
-    code, out, err = invoke("remit", "statement", patient, "--html", str(html), "--pdf",
-                            str(pdf), "--practice", str(PRACTICE_FILE), *common)  # fmt: skip
+    code, out, err = invoke(
+        "remit",
+        "statement",
+        patient,
+        "--html",
+        str(html),
+        "--pdf",
+        str(pdf),
+        "--practice",
+        str(PRACTICE_FILE),
+        *common,
+    )
     assert code == 0, err
     assert "balance 60.00" in out
     assert "EXAMPLE FAMILY MEDICINE" in html.read_text() and pdf.read_bytes()[:5] == b"%PDF-"
     later = (dt.date.today() + dt.timedelta(days=40)).isoformat()
-    args = ("remit", "remind", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-            "--no-starttls", "--from", "billing@example.org", "--on", later, *common)  # fmt: skip
+    args = (
+        "remit",
+        "remind",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--no-starttls",
+        "--from",
+        "billing@example.org",
+        "--on",
+        later,
+        *common,
+    )
     code, out, err = invoke(*args, "--json")
     assert code == 0, err
     assert json.loads(out)["sent"] == [[patient, "reminder"]]

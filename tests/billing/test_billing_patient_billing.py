@@ -44,8 +44,13 @@ def today() -> dt.date:
 def run(practice: Practice, port: int, days: int) -> ReminderRun:
     sender = SmtpSender("127.0.0.1", port, "billing@riverside.example")
     with practice.factory() as s, s.begin():
-        return send_due_reminders(s, practice.org_id, sender=sender, practice=PRACTICE,
-                                  on=today() + dt.timedelta(days=days))  # fmt: skip
+        return send_due_reminders(
+            s,
+            practice.org_id,
+            sender=sender,
+            practice=PRACTICE,
+            on=today() + dt.timedelta(days=days),
+        )
 
 
 def test_statement_from_the_ledger(practice: Practice) -> None:
@@ -87,8 +92,13 @@ def test_paid_balance_gets_no_reminder(
 ) -> None:
     _, port = smtp_inbox
     with practice.factory() as s, s.begin():
-        record_patient_payment(s, practice.org_id, patient_id=practice.patients["PCN1002"],
-                               encounter_id=None, amount=Decimal("60.00"))  # fmt: skip
+        record_patient_payment(
+            s,
+            practice.org_id,
+            patient_id=practice.patients["PCN1002"],
+            encounter_id=None,
+            amount=Decimal("60.00"),
+        )
     assert run(practice, port, 40) == ReminderRun((), ())
 
 
@@ -100,8 +110,13 @@ def test_unreachable_server_is_reported_and_tried_again(
             raise ConnectionRefusedError("no server")
 
     with practice.factory() as s, s.begin():
-        result = send_due_reminders(s, practice.org_id, sender=Refusing(), practice=PRACTICE,
-                                    on=today() + dt.timedelta(days=31))  # fmt: skip
+        result = send_due_reminders(
+            s,
+            practice.org_id,
+            sender=Refusing(),
+            practice=PRACTICE,
+            on=today() + dt.timedelta(days=31),
+        )
     assert result.failed == ((practice.patients["PCN1002"], "ConnectionRefusedError"),)
     assert practice.count(PatientReminderRecord) == 0
     _, port = smtp_inbox

@@ -65,8 +65,11 @@ class TestMixedRemittance:
         assert totals[Account.INSURANCE_AR] == d("0.00")
         assert totals[Account.CONTRACTUAL] == d("100.00")
         assert totals[Account.CASH] == d("140.00")
-        patient = [(e.line, e.group, e.reason, e.amount) for e in claim.entries
-                   if e.kind is EntryKind.PATIENT_RESPONSIBILITY]  # fmt: skip
+        patient = [
+            (e.line, e.group, e.reason, e.amount)
+            for e in claim.entries
+            if e.kind is EntryKind.PATIENT_RESPONSIBILITY
+        ]
         assert patient == [
             ("PCN1002-1", "PR", "2", d("35.00")),
             ("PCN1002-2", "PR", "1", d("25.00")),
@@ -114,8 +117,9 @@ class TestMixedRemittance:
 
 class TestReversalAndCorrection:
     def test_reversal_undoes_the_first_payment_and_the_correction_posts_the_new_one(self) -> None:
-        first = plan_posting(read_835(read_sample("era_mixed.835"))[0], billed_claims(), RULES,
-                             NO_TEXTS)  # fmt: skip
+        first = plan_posting(
+            read_835(read_sample("era_mixed.835"))[0], billed_claims(), RULES, NO_TEXTS
+        )
         later = plan_posting(
             read_835(read_sample("era_reversal.835"))[0],
             billed_claims(charge_posted=True),
@@ -209,7 +213,7 @@ class TestRules:
                     "defaults": {
                         g: {"kind": "denial", "cause": "x", "action": "appeal"}
                         for g in ("CO", "PR", "OA", "PI", "CR")
-                    },  # fmt: skip
+                    },
                     "rules": [
                         {
                             "carc": "1",
@@ -218,7 +222,7 @@ class TestRules:
                             "action": "bill_patient",
                             "color": "red",
                         }
-                    ],  # fmt: skip
+                    ],
                 }
             )
 
@@ -228,7 +232,7 @@ class TestRules:
                 {
                     "defaults": {"CO": {"kind": "denial", "cause": "x", "action": "pray"}},
                     "rules": [],
-                }  # fmt: skip
+                }
             )
 
 

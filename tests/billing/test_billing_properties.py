@@ -24,21 +24,26 @@ outcome = st.sampled_from(["paid", "partly_paid", "denied"])
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.lists(money, min_size=1, max_size=4), outcome), min_size=1,
-                max_size=10))  # fmt: skip
+@given(
+    st.lists(st.tuples(st.lists(money, min_size=1, max_size=4), outcome), min_size=1, max_size=10)
+)
 def test_any_remittance_posts_balanced(shapes: list[tuple[list[Decimal], str]]) -> None:
     claims = [
-        SampleClaim(f"C{i}", tuple(SampleLine("99213", c, f"C{i}-{n}") for n, c in enumerate(cs)),
-                    o)  # type: ignore[arg-type]
+        SampleClaim(
+            f"C{i}", tuple(SampleLine("99213", c, f"C{i}-{n}") for n, c in enumerate(cs)), o
+        )  # type: ignore[arg-type]
         for i, (cs, o) in enumerate(shapes)
-    ]  # fmt: skip
+    ]
     billed = {
         c.patient_control_number: BilledClaim(
-            c.patient_control_number, "enc", "pat", sum((ln.charge for ln in c.lines), Decimal(0)),
+            c.patient_control_number,
+            "enc",
+            "pat",
+            sum((ln.charge for ln in c.lines), Decimal(0)),
             tuple(BilledLine(ln.control_number, ln.code, ln.charge) for ln in c.lines),
         )
         for c in claims
-    }  # fmt: skip
+    }
     (remittance,) = read_835(write_sample_835(claims))
     plan = plan_posting(remittance, billed, AdjustmentRules.default(), StaticCodeTexts({}, {}))
     totals = balances(plan.entries)

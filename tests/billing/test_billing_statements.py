@@ -19,8 +19,9 @@ from medcoder.billing.statements import (
 )
 
 ON = dt.date(2026, 7, 1)
-PATIENT = StatementPatient("A-1002", "Richard <Roe>", ("12 Oak St", "Springfield IL 62704"),
-                           email="richard@example.org")  # fmt: skip
+PATIENT = StatementPatient(
+    "A-1002", "Richard <Roe>", ("12 Oak St", "Springfield IL 62704"), email="richard@example.org"
+)
 PRACTICE = StatementPractice("Riverside Family Practice", ("12 Main St",), "555-0100")
 
 
@@ -68,8 +69,13 @@ class TestAging:
 
 
 class TestRendering:
-    statement = build_statement(PATIENT, PRACTICE, [charge(45, "35.00"), charge(40, "25.00",
-                                "Deductible (PR-1) 36415")], [], on=ON)  # fmt: skip
+    statement = build_statement(
+        PATIENT,
+        PRACTICE,
+        [charge(45, "35.00"), charge(40, "25.00", "Deductible (PR-1) 36415")],
+        [],
+        on=ON,
+    )
 
     def test_html_shows_the_patient_share_escaped(self) -> None:
         html = render_statement_html(self.statement)

@@ -311,14 +311,18 @@ def test_two_posters_at_once_post_the_file_once(practice: Practice) -> None:
     text = read_sample("era_mixed.835")
     first = practice.factory()
     first.begin()
-    report_a = post_835(text, session=first, org_id=practice.org_id, claims=practice.source,
-                        texts=TEXTS)  # fmt: skip
+    report_a = post_835(
+        text, session=first, org_id=practice.org_id, claims=practice.source, texts=TEXTS
+    )
     reports: list[PostingReport] = []
 
     def other() -> None:
         with practice.factory() as s, s.begin():
-            reports.append(post_835(text, session=s, org_id=practice.org_id,
-                                    claims=practice.source, texts=TEXTS))  # fmt: skip
+            reports.append(
+                post_835(
+                    text, session=s, org_id=practice.org_id, claims=practice.source, texts=TEXTS
+                )
+            )
 
     thread = threading.Thread(target=other)
     thread.start()

@@ -49,8 +49,9 @@ def test_one_changed_character_reads_or_is_rejected_cleanly(position: int, char:
 
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
-line = st.builds(SampleLine, st.sampled_from(["99213", "36415", "J3420", "80053"]), money,
-                 st.just(""))  # fmt: skip
+line = st.builds(
+    SampleLine, st.sampled_from(["99213", "36415", "J3420", "80053"]), money, st.just("")
+)
 claim = st.builds(
     SampleClaim,
     st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True),

@@ -103,8 +103,13 @@ class AdjustmentRules:
         Raises:
             InputError: an unknown key, kind, action or group (with its field path).
         """
-        top = check_keys(data, ("version", "about", "defaults", "rules"), "", "rules file",
-                         required=("defaults", "rules"))  # fmt: skip
+        top = check_keys(
+            data,
+            ("version", "about", "defaults", "rules"),
+            "",
+            "rules file",
+            required=("defaults", "rules"),
+        )
         defaults: dict[str, AdjustmentRule] = {}
         for group in _GROUPS:
             if group not in top["defaults"]:

@@ -48,8 +48,9 @@ def resolve_denial(
     """
     if resolution not in _RESOLUTION_ACCOUNT:
         choices = ", ".join(_RESOLUTION_ACCOUNT)
-        raise InputError(f"resolution must be one of {choices}, got {resolution!r}",
-                         field="resolution")  # fmt: skip
+        raise InputError(
+            f"resolution must be one of {choices}, got {resolution!r}", field="resolution"
+        )
     item = session.scalar(
         select(DenialRecord)
         .where(DenialRecord.org_id == org_id, DenialRecord.id == denial_id)
@@ -66,16 +67,29 @@ def resolve_denial(
     account = _RESOLUTION_ACCOUNT[resolution]
     if account is not None and item.amount != 0:
         entry = make_entry(
-            EntryKind.DENIAL_RESOLUTION, account, Account.DENIALS, item.amount,
-            claim_id=item.claim_id, line=item.line, group=item.group_code, reason=item.carc,
+            EntryKind.DENIAL_RESOLUTION,
+            account,
+            Account.DENIALS,
+            item.amount,
+            claim_id=item.claim_id,
+            line=item.line,
+            group=item.group_code,
+            reason=item.carc,
             memo=resolution,
-        )  # fmt: skip
+        )
         if entry is not None:
-            session.add(entry_record(entry, org_id, item.remittance_id, item.encounter_id,
-                                      item.patient_id))  # fmt: skip
+            session.add(
+                entry_record(entry, org_id, item.remittance_id, item.encounter_id, item.patient_id)
+            )
     item.status = resolution
     item.resolved_at = utcnow()
-    audit.record(session, actor, "denial.resolve", f"denial/{item.id}", org_id=org_id,
-                 detail={"resolution": resolution})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "denial.resolve",
+        f"denial/{item.id}",
+        org_id=org_id,
+        detail={"resolution": resolution},
+    )
     session.flush()
     return item

@@ -144,8 +144,14 @@ def send_due_reminders(
                 statement_date=on,
             )
         )
-        audit.record(session, actor, "patient.remind", f"patient/{patient_id}", org_id=org_id,
-                     detail={"level": reminder.level})  # fmt: skip
+        audit.record(
+            session,
+            actor,
+            "patient.remind",
+            f"patient/{patient_id}",
+            org_id=org_id,
+            detail={"level": reminder.level},
+        )
         session.flush()
         sent.append((patient_id, reminder.level))
     return ReminderRun(tuple(sent), tuple(failed))

@@ -220,14 +220,16 @@ class _ClaimPlanner:
         self.denials: list[DenialItem] = []
         self.responsibility = _ZERO
 
-    def add(self, kind: EntryKind, debit: Account, credit: Account, amount: Decimal,
-            **context: str) -> None:  # fmt: skip
+    def add(
+        self, kind: EntryKind, debit: Account, credit: Account, amount: Decimal, **context: str
+    ) -> None:
         entry = make_entry(kind, debit, credit, amount, claim_id=self.billed.claim_id, **context)
         if entry is not None:
             self.entries.append(entry)
 
-    def adjustments(self, adjustments: Sequence[Adjustment], line: str, procedure: str,
-                    remarks: Sequence[str]) -> None:  # fmt: skip
+    def adjustments(
+        self, adjustments: Sequence[Adjustment], line: str, procedure: str, remarks: Sequence[str]
+    ) -> None:
         denied: list[tuple[Adjustment, str, Action]] = []
         for adj in adjustments:
             rule = self.rules.classify(adj.group, adj.reason)
@@ -235,15 +237,27 @@ class _ClaimPlanner:
             if adj.group == "PR":  # whatever the reason, the patient owes it
                 kind, account = EntryKind.PATIENT_RESPONSIBILITY, Account.PATIENT_AR
                 self.responsibility += adj.amount
-            self.add(kind, account, Account.INSURANCE_AR, adj.amount, line=line,
-                     group=adj.group, reason=adj.reason)  # fmt: skip
+            self.add(
+                kind,
+                account,
+                Account.INSURANCE_AR,
+                adj.amount,
+                line=line,
+                group=adj.group,
+                reason=adj.reason,
+            )
             if rule.kind is AdjustmentKind.DENIAL and not self.payment.is_reversal:
                 denied.append((adj, rule.cause, rule.action))
         if denied:
             self.denials.append(self._denial(denied, line, procedure, remarks))
 
-    def _denial(self, denied: list[tuple[Adjustment, str, Action]], line: str, procedure: str,
-                remarks: Sequence[str]) -> DenialItem:  # fmt: skip
+    def _denial(
+        self,
+        denied: list[tuple[Adjustment, str, Action]],
+        line: str,
+        procedure: str,
+        remarks: Sequence[str],
+    ) -> DenialItem:
         main, cause, action = max(denied, key=lambda d: abs(d[0].amount))
         codes = list(dict.fromkeys([*remarks, *self.payment.remarks]))
         return DenialItem(

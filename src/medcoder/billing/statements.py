@@ -202,9 +202,13 @@ def render_statement_pdf(statement: Statement, *, compress: bool = True) -> byte
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, "Patient statement", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    for line in (s.patient.name, *s.patient.address, f"Account {s.patient.account}",
-                 f"Statement date {s.statement_date.isoformat()}",
-                 f"Please pay by {s.due_date.isoformat()}"):  # fmt: skip
+    for line in (
+        s.patient.name,
+        *s.patient.address,
+        f"Account {s.patient.account}",
+        f"Statement date {s.statement_date.isoformat()}",
+        f"Please pay by {s.due_date.isoformat()}",
+    ):
         pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     widths = (28, 110, 40)
@@ -226,9 +230,14 @@ def render_statement_pdf(statement: Statement, *, compress: bool = True) -> byte
     pdf.ln(3)
     pdf.set_font("Helvetica", "", 9)
     aging = s.aging
-    pdf.cell(0, 5, f"Current {_money(aging.current)}   31-60 days {_money(aging.days_31_60)}   "
-             f"61-90 days {_money(aging.days_61_90)}   Over 90 days {_money(aging.over_90)}",
-             new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.cell(
+        0,
+        5,
+        f"Current {_money(aging.current)}   31-60 days {_money(aging.days_31_60)}   "
+        f"61-90 days {_money(aging.days_61_90)}   Over 90 days {_money(aging.over_90)}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     pdf.multi_cell(0, 5, _latin1(s.practice.pay_instructions))
     return bytes(pdf.output())

@@ -506,11 +506,18 @@ def remit_remind(
     from medcoder.cli.audit import _session, _url
 
     practice = _statement_practice(practice_file)
-    smtp = SmtpSender(smtp_host, smtp_port, sender, starttls=starttls, username=smtp_user,
-                      password=os.environ.get("MEDCODER_SMTP_PASSWORD"))  # fmt: skip
+    smtp = SmtpSender(
+        smtp_host,
+        smtp_port,
+        sender,
+        starttls=starttls,
+        username=smtp_user,
+        password=os.environ.get("MEDCODER_SMTP_PASSWORD"),
+    )
     with _session(_url(database_url)) as session, session.begin():
-        result = send_due_reminders(session, _org_id(session, org), sender=smtp,
-                                    practice=practice, on=parse_date(on))  # fmt: skip
+        result = send_due_reminders(
+            session, _org_id(session, org), sender=smtp, practice=practice, on=parse_date(on)
+        )
     if as_json:
         dump_json(result)
         return
