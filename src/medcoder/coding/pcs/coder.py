@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
 from dataclasses import replace
 
 from medcoder.codesets._pcs_axes import BODY_SYSTEMS, SECTIONS
@@ -17,6 +16,7 @@ from medcoder.coding.pcs.builder import (
     label_key,
 )
 from medcoder.coding.pcs.context import ProcedureStatus, procedure_status
+from medcoder.coding.pcs.folding import folded_codes
 from medcoder.coding.pcs.lexicon import PcsLexicon, load_lexicon
 from medcoder.coding.pcs.reliability import Reliability
 from medcoder.coding.pcs.result import PcsAxisChoice, PcsQuery, PcsResult, PcsSuggestion
@@ -90,7 +90,7 @@ class PcsCoder:
                     statement, outcome, historical, alternative, section, suggestions, queries
                 )
         complete_prefixes = {c[:4] for c, s in suggestions.items() if s.complete}
-        folded = _folded(suggestions.values())
+        folded = folded_codes(suggestions.values())
         ranked = sorted(
             (
                 s
@@ -254,33 +254,6 @@ def code_pcs(note: Note, kb: KnowledgeBase) -> PcsResult:
 
 # One coder per open knowledge base: its phrase tables and table caches are built once.
 _CODERS: weakref.WeakKeyDictionary[KnowledgeBase, PcsCoder] = weakref.WeakKeyDictionary()
-
-
-def _folded(suggestions: Iterable[PcsSuggestion]) -> set[str]:
-    """Codes another code of the same note includes (guidelines B3.11 and B3.4b).
-
-    An inspection of a body part that another procedure treats by the same approach is not
-    coded apart (by another approach it is, B3.11c); an excision
-    of a body part that is also resected is part of the resection (a diagnostic excision before
-    it, a biopsy, is kept).
-    """
-    done: dict[tuple[str, str], list[str]] = {}
-    current = [s for s in suggestions if not s.historical and s.code[0] == "0"]
-    for s in current:
-        done.setdefault((s.code[1], s.code[3]), []).append(s.code)
-    folded = set()
-    for s in current:
-        others = [c for c in done[(s.code[1], s.code[3])] if c[2] != s.code[2]]
-        operations = {c[2] for c in others}
-        # B3.11c: an inspection by another approach than the procedure is coded apart.
-        if s.code[2] == "J" and any(
-            len(c) < 5 or len(s.code) < 5 or c[4] == s.code[4] for c in others
-        ):
-            folded.add(s.code)
-        diagnostic = len(s.code) == 7 and s.code[6] == "X"
-        if s.code[2] == "B" and "T" in operations and not diagnostic:
-            folded.add(s.code)
-    return folded
 
 
 def _evidence(action: Cue, cues: tuple[Cue, ...], section: str) -> tuple[Evidence, ...]:
