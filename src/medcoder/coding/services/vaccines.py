@@ -97,6 +97,10 @@ _UNNAMED = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+_NOT_A_DOSE = re.compile(
+    r"\s*(?:\w+\s+)?(?:titers?|titres?|immunity|status|antibod\w*|serolog\w*|igg|surface)\b",
+    re.IGNORECASE,
+)
 _MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
 _ADULT_AGE = 19
 _COUNSELLING = re.compile(
@@ -147,6 +151,8 @@ def find_vaccines(
         match = _PATTERN.match(scanner.note.text, mention.start)
         assert match is not None and match.lastgroup is not None
         vaccine = VACCINES[int(match.lastgroup[1:])]
+        if _NOT_A_DOSE.match(scanner.note.text, mention.end):
+            continue  # "MMR titer", "hepatitis B immunity": a lab test, not a vaccine given
         known = chosen.get(vaccine.family)
         # The table lists specific products before the generic wording of their family.
         if known is None or VACCINES.index(vaccine) < VACCINES.index(known[0]):
