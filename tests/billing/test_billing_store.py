@@ -401,3 +401,48 @@ def test_reversed_denial_closes_its_worklist_item(practice: Practice) -> None:
         assert account_balance(s, practice.org_id, Account.INSURANCE_AR) == d("0.00")
         paid = balances(encounter_entries(s, practice.org_id, practice.encounters["PCN1003"]))
         assert (paid[Account.CASH], paid[Account.CONTRACTUAL]) == (d("200.00"), d("50.00"))
+
+
+class TestPatientResponsibleDenial:
+    """PR-204 (not covered by the plan): the patient owes it at once; the worklist item says so."""
+
+    def post(self, practice: Practice) -> str:
+        era = wrap_835(
+            [
+                "LX*1",
+                "CLP*PCN1001*1*150*0*150*12*ACME1001*11*1",
+                "SVC*HC:99213*150*0**1",
+                "CAS*PR*204*150",
+                "REF*6R*PCN1001-1",
+                "LQ*HE*N130",
+            ],
+            total="0",
+            trace="EFT0000204",
+        )
+        (posting,) = practice.post(era).postings
+        assert posting.plan is not None and posting.plan.claims[0].outcome.value == "denied"
+        with practice.factory() as s:
+            (item,) = open_denials(s, practice.org_id)
+            assert (item.group_code, item.carc, item.action) == ("PR", "204", "bill_patient")
+            return item.id
+
+    def balances(self, practice: Practice) -> tuple[Decimal, Decimal, Decimal]:
+        with practice.factory() as s:
+            return (
+                patient_balance(s, practice.org_id, practice.patients["PCN1001"]),
+                account_balance(s, practice.org_id, Account.DENIALS),
+                account_balance(s, practice.org_id, Account.WRITE_OFFS),
+            )
+
+    def test_billed_to_the_patient_moves_nothing_more(self, practice: Practice) -> None:
+        denial_id = self.post(practice)
+        assert self.balances(practice) == (d("150.00"), d("0.00"), d("0.00"))
+        with practice.factory() as s, s.begin():
+            resolve_denial(s, practice.org_id, denial_id, "billed_patient")
+        assert self.balances(practice) == (d("150.00"), d("0.00"), d("0.00"))
+
+    def test_written_off_clears_the_patient_balance(self, practice: Practice) -> None:
+        denial_id = self.post(practice)
+        with practice.factory() as s, s.begin():
+            resolve_denial(s, practice.org_id, denial_id, "written_off")
+        assert self.balances(practice) == (d("0.00"), d("0.00"), d("150.00"))

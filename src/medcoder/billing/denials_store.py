@@ -41,7 +41,8 @@ def resolve_denial(
 ) -> DenialRecord:
     """Close a worklist item: ``appealed`` or ``resubmitted`` (the amount is owed by the payer
     again), ``written_off``, ``billed_patient`` or ``closed``; posts the ledger entry moving
-    the denied amount out of ``denials``, and an audit event.
+    the denied amount out of where it waits (``denials``; ``patient_ar`` for a PR denial, which
+    the patient already owes), and an audit event.
 
     Raises:
         InputError: no such open item in the organization, or an unknown resolution.
@@ -65,11 +66,13 @@ def resolve_denial(
             field="resolution",
         )
     account = _RESOLUTION_ACCOUNT[resolution]
-    if account is not None and item.amount != 0:
+    # A PR denial was posted to the patient's balance, the others wait in ``denials``.
+    held = Account.PATIENT_AR if item.group_code == "PR" else Account.DENIALS
+    if account is not None and account is not held and item.amount != 0:
         entry = make_entry(
             EntryKind.DENIAL_RESOLUTION,
             account,
-            Account.DENIALS,
+            held,
             item.amount,
             claim_id=item.claim_id,
             line=item.line,
