@@ -126,7 +126,9 @@ class TestCodingFlow:
             params={"resource": f"code_assignment/{first_other['id']}"},
             headers=world.headers("auditor"),
         ).json()
-        assert [e["action"] for e in events["items"]] == ["code.change"]
+        assert [e["action"] for e in events["items"]] == ["code_assignment.review"]
+        assert events["items"][0]["detail"]["decision"] == "changed"
+        assert events["items"][0]["detail"]["code"] == "I10"
         assert events["items"][0]["actor"].endswith(accepted.json()["by_user_id"])
 
     def test_duplicate_upload_is_not_coded_twice(self, api: TestClient, world: World) -> None:

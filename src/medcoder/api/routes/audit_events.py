@@ -51,6 +51,6 @@ def list_audit_events(
         .offset(page.offset)
     ).all()
     items = [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
-    audit(session, request, who, "audit.read", "audit_events")
+    audit(session, request, who, "audit_event.list", "audit_event")
     session.commit()
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

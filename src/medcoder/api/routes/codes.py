@@ -89,7 +89,7 @@ def list_codes(
     coder's decisions."""
     encounter = load_encounter(session, request, who, encounter_id)
     rows = _assignments(session, encounter.id)
-    audit(session, request, who, "codes.read", f"encounter/{encounter.id}")
+    audit(session, request, who, "code_assignment.list", f"encounter/{encounter.id}")
     session.commit()
     return [assignment_public(r) for r in rows]
 
@@ -140,9 +140,14 @@ def review_code(
         session,
         request,
         who,
-        f"code.{body.action}",
+        "code_assignment.review",
         f"code_assignment/{row.id}",
-        detail={"encounter_id": encounter.id, "from": before, "to": row.code},
+        detail={
+            "encounter_id": encounter.id,
+            "decision": row.status,
+            "code": row.code,
+            "previous": before if before != row.code else None,
+        },
     )
     session.commit()
     return assignment_public(row)
@@ -197,7 +202,7 @@ def add_code(
             session,
             request,
             who,
-            "code.add",
+            "code_assignment.create",
             f"code_assignment/{row.id}",
             detail={"encounter_id": encounter.id, "code": code},
         )
@@ -255,7 +260,7 @@ def final_codes(
     them (NCCI, code validity, age/sex, ...)."""
     encounter = load_encounter(session, request, who, encounter_id)
     billed, pending, result = _final(session, request, encounter)
-    audit(session, request, who, "codes.final", f"encounter/{encounter.id}")
+    audit(session, request, who, "code_assignment.final", f"encounter/{encounter.id}")
     session.commit()
 
     def final(r: CodeAssignment) -> FinalCode:

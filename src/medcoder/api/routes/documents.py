@@ -162,7 +162,7 @@ def _store_upload(
             session,
             request,
             who,
-            "document.upload",
+            "document.create",
             f"document/{earlier.id}",
             detail={"duplicate": True},
         )
@@ -186,7 +186,7 @@ def _store_upload(
         session,
         request,
         who,
-        "document.upload",
+        "document.create",
         f"document/{document.id}",
         detail={"encounter_id": encounter.id, "job_id": job_id},
     )

@@ -110,7 +110,7 @@ def list_encounters(
         request,
         who,
         "encounter.list",
-        "encounters",
+        "encounter",
         detail={"count": len(rows), "ids": ",".join(e.id for e in rows)},
     )
     session.commit()

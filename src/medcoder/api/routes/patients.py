@@ -88,7 +88,7 @@ def list_patients(
         request,
         who,
         "patient.list",
-        "patients",
+        "patient",
         detail={"count": len(rows), "ids": ",".join(p.id for p in rows)},
     )
     session.commit()

@@ -109,7 +109,7 @@ def list_users(
     rows = session.scalars(
         select(User).where(*where).order_by(User.username).limit(page.limit).offset(page.offset)
     ).all()
-    audit(session, request, who, "user.list", "users", detail={"count": len(rows)})
+    audit(session, request, who, "user.list", "user", detail={"count": len(rows)})
     session.commit()
     return Page(
         items=[user_public(u) for u in rows], total=total, limit=page.limit, offset=page.offset
