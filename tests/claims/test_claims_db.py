@@ -207,6 +207,56 @@ class TestBuildAndBatch:
         assert a < b < c
 
 
+class TestConcurrency:
+    def test_control_numbers_unique_across_concurrent_sessions(
+            self, session_factory: sessionmaker[Session]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def take(_: int) -> list[int]:
+            got = []
+            for _ in range(5):
+                with session_factory() as session:
+                    got.append(DatabaseControlNumbers(session).next())
+                    session.commit()
+            return got
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            numbers = [n for chunk in pool.map(take, range(6)) for n in chunk]
+        assert len(numbers) == 30 and len(set(numbers)) == 30
+
+    def test_two_concurrent_batches_never_share_a_claim(
+            self, session_factory: sessionmaker[Session], kb: KnowledgeBase,
+            practice: Practice) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with session_factory() as session:
+            enc_ids = [seed_encounter(session) for _ in range(2)]
+            orgs = []
+            for enc_id in enc_ids:
+                record = build_and_store(session, enc_id, practice, Editor(kb))
+                orgs.append(record.org_id)
+            session.commit()
+
+        def batch(org_id: str) -> tuple[str, ...] | str:
+            with session_factory() as session:
+                try:
+                    result = write_payer_batch(session, practice, "EXAMPLE-PAYER",
+                                               file_name="x.837", org_id=org_id)
+                except ClaimError as exc:
+                    session.rollback()
+                    return str(exc)
+                session.commit()
+                return tuple(c.claim_id for c in result.claims)
+
+        org = orgs[0]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            a, b = pool.map(batch, [org, org])
+        sent = [r for r in (a, b) if isinstance(r, tuple)]
+        refused = [r for r in (a, b) if isinstance(r, str)]
+        assert len(sent) == 1 and len(sent[0]) == 1
+        assert refused and "no built, unsubmitted claims" in refused[0]
+
+
 def test_serialize_round_trip() -> None:
     from medcoder.claims.model import ClaimType
     from medcoder.claims.samples import generate_claims

@@ -277,6 +277,10 @@ def write_payer_batch(
     Raises:
         ClaimError: no such claims, or claims of several organizations / claim types.
     """
+    # The counter first: on SQLite this write takes the database's write lock before the
+    # claims are read, so two concurrent batches never pick the same claims (PostgreSQL:
+    # the row locks of FOR UPDATE below do the same). No claims -> the caller rolls back.
+    number = DatabaseControlNumbers(session).next()
     entry = practice.payer(payer) if payer in practice.payer_keys else None
     payer_ids = {payer, entry.payer_id} if entry else {payer}
     query = select(ClaimRecord).where(
@@ -297,7 +301,6 @@ def write_payer_batch(
         raise ClaimError(f"payer {payer} has professional and institutional claims: they go "
                          "in separate files")
     claims = tuple(claim_from_dict(r.snapshot) for r in records)
-    number = DatabaseControlNumbers(session).next()
     when = created or dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     text = write_837(claims, batch_for(practice, claims[0].payer.key, number, when))
     kind = ClaimType(kinds.pop())
