@@ -37,7 +37,7 @@ class TestBuiltInWording:
     def test_every_cpt_number_the_services_emit_has_wording(self) -> None:
         emitted = {v.code for v in VACCINES} | {t.code for t in OFFICE_TESTS}
         emitted |= {v.child_code for v in VACCINES if v.child_code} | {"90460", "90461"}
-        emitted |= {code for t in OFFICE_TESTS for _, code in t.variants}
+        emitted |= {code for t in OFFICE_TESTS for _, code in t.variants if code}
         emitted |= {c for _, plain, guided, _ in _JOINT_SIZES for c in (plain, guided)}
         emitted |= {c for _, first, addon in _TECHNIQUES for c in (first, addon)}
         emitted |= {"96372", "96374", "96375", "96365", "96366", "96360", "96361", "96367"}

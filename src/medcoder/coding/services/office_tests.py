@@ -26,7 +26,7 @@ class OfficeTest:
     name: str
     pattern: str
     code: str
-    variants: tuple[tuple[str, str], ...] = ()  # (context pattern, code), first match wins
+    variants: tuple[tuple[str, str], ...] = ()  # (context pattern, code), first wins; "": skip
     clia_waived_qw: bool = False
 
 
@@ -37,7 +37,7 @@ OFFICE_TESTS: tuple[OfficeTest, ...] = (
     OfficeTest("venipuncture", r"venipuncture|phlebotomy|blood draw|blood (?:was )?drawn"
                r"|labs? (?:were |was )?drawn", "36415"),
     OfficeTest("urinalysis", r"urinalysis|(?-i:UA)|urine dip(?:stick)?|dipstick urin\w*",
-               "81002", ((r"automated|analy[sz]er|clinitek", "81003"),)),
+               "81002", ((r"microscop\w*", ""), (r"automated|analy[sz]er|clinitek", "81003"))),
     OfficeTest("rapid strep", r"rapid strep\w*(?: (?:a|antigen|test|screen))*|rapid (?:group a )?"
                r"strep|radt|strep (?:a )?(?:rapid )?antigen|strep (?:test|screen|swab)", "87880",
                clia_waived_qw=True),
@@ -88,6 +88,12 @@ def find_office_tests(
             if hit:
                 code, why = variant, f"{test.name}: {hit[0]!r}"
                 break
+        if not code:
+            scanner.warnings.append(
+                f"{test.name} {why.split(': ', 1)[-1]}: a variant medcoder does not code "
+                "(e.g. urinalysis with microscopy, 81000/81001); not billed"
+            )
+            continue
         modifiers: list[str] = []
         if code in _SPLIT and _READ.search(context):
             modifiers.append("26")
