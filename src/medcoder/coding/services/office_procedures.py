@@ -41,7 +41,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 # -- cerumen ----------------------------------------------------------------------------------
-_CERUMEN = _rx(r"\b(?:impacted cerumen|cerumen(?: impaction)?|ear ?wax)\b")
+_CERUMEN = _rx(
+    r"\b(?:impacted cerumen|cerumen(?: impaction)?|ear ?wax|ears? (?:lavage|irrigation)|"
+    r"irrigat\w* (?:of )?(?:the )?(?:right |left |both )?ears?)\b"
+)
 _CERUMEN_ACTION = _rx(
     r"remov\w*|disimpact\w*|extract\w*|curett\w*|irrigat\w*|lavage|flush\w*|"
     r"suction\w*|cleared|clean\w*"
