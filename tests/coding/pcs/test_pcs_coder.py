@@ -304,6 +304,29 @@ class TestContext:
         text = "Cystoscopy was performed. Then an open partial cystectomy was done."
         assert set(_code(coder, text).codes) == {"0TJB8ZZ", "0TBB0ZZ"}
 
+    def test_procedure_list(self, coder: PcsCoder) -> None:
+        text = (DATA / "procedure_list.txt").read_text()
+        result = coder.code(parse_note(read_document(text, setting="inpatient")))
+        assert [s.code for s in result.assigned] == [
+            "0DB68ZX",  # EGD with biopsy of the gastric antrum (the inspection is folded in)
+            "0DBL8ZZ",  # snare polypectomy of the transverse colon through the colonoscope
+            "4A023N6",  # right heart catheterization
+            "0B9F8ZX",  # BAL of the right lower lobe (diagnostic drainage)
+            "0FB03ZX",  # percutaneous liver biopsy (the ultrasound guidance is not a study)
+            "0YU64JZ",  # laparoscopic hernia repair with mesh: Supplement
+            "0SRB0JA",  # left total hip arthroplasty, cementless
+            "02HV33Z",  # central venous catheter: infusion device, superior vena cava
+            "30233N1",  # transfusion of red cells into a peripheral vein
+            "0SBC4ZZ",  # arthroscopic partial meniscectomy: Excision of the knee joint
+            "0T778DZ",  # left ureteral stent through the cystoscope
+            "BT1F",  # left retrograde pyelogram, contrast not documented
+            "0QB1",  # excisional debridement down to the sacrum, approach not documented
+        ]
+        assert {(q.prefix, q.axis) for q in result.queries} == {
+            ("BT1F", "Contrast"),
+            ("0QB1", "Approach"),
+        }
+
     def test_discharge_summary(self, coder: PcsCoder) -> None:
         text = (DATA / "discharge_summary_stent.txt").read_text()
         result = coder.code(parse_note(read_document(text, setting="inpatient")))

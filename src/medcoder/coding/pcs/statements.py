@@ -39,6 +39,7 @@ _SIDE_WORDS = {
     "lt": "left",
 }
 _PARTIAL = frozenset({"partial", "subtotal", "segmental", "wedge", "hemi", "sleeve"})
+_GUIDANCE = frozenset({"guided", "guidance", "control"})
 _BODY_WINDOW = 8  # anatomical words further than this from the procedure word are not its own
 _SIDE_BEFORE = 3
 _DURATION_REACH = 6  # "ventilation for 5 days": the duration follows the procedure word
@@ -118,7 +119,7 @@ class StatementFinder:
             m
             for m in self._actions.find(tokens)
             # "ultrasound-guided biopsy": the guidance is not a procedure of its own here.
-            if not (m.entry.section == "B" and _norm_at(tokens, m.last + 1) == "guided")
+            if not (m.entry.section == "B" and _norm_at(tokens, m.last + 1) in _GUIDANCE)
         ]
         if not actions:
             return []
