@@ -135,6 +135,24 @@ class TestAuthentication:
         assert other.status_code == 200
         api.cookies.clear()
 
+    def test_tokens_are_listed_without_secret_and_revoked(
+        self, api: TestClient, world: World
+    ) -> None:
+        made = api.post(
+            f"{V1}/auth/token",
+            json={"username": world.usernames["biller"], "password": PASSWORD, "name": "ci"},
+        ).json()
+        auth = {"Authorization": f"Bearer {made['token']}"}
+        listed = api.get(f"{V1}/auth/tokens", headers=auth).json()
+        assert "ci" in [t["name"] for t in listed]
+        assert made["token"] not in str(listed)
+        token_id = next(t["id"] for t in listed if t["name"] == "ci")
+        # another user (not admin) cannot revoke it; its owner can
+        stranger = api.delete(f"{V1}/auth/tokens/{token_id}", headers=world.headers("coder"))
+        assert stranger.status_code == 404
+        assert api.delete(f"{V1}/auth/tokens/{token_id}", headers=auth).status_code == 204
+        assert api.get(f"{V1}/auth/me", headers=auth).status_code == 401
+
     def test_patients_get_no_api_token(self, api: TestClient, world: World) -> None:
         reply = api.post(
             f"{V1}/auth/token",

@@ -25,6 +25,7 @@ __all__ = [
     "PatientPublic",
     "ReviewRequest",
     "TokenCreate",
+    "TokenInfo",
     "TokenPublic",
     "UserCreate",
     "UserPublic",
@@ -113,6 +114,18 @@ class TokenPublic(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_at: dt.datetime
     user: UserPublic
+
+
+class TokenInfo(BaseModel):
+    """A token as listed: never the token itself."""
+
+    id: str
+    user_id: str
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked: bool
 
 
 # -- patients and encounters ----------------------------------------------------------------

@@ -20,7 +20,15 @@ from medcoder.api.deps import (
 )
 from medcoder.api.policy import TOKEN_ISSUE, Role
 from medcoder.api.problems import ProblemError, problem_responses
-from medcoder.api.schemas import LoginRequest, LoginResult, TokenCreate, TokenPublic, UserPublic
+from medcoder.api.routes._common import well_formed_id
+from medcoder.api.schemas import (
+    LoginRequest,
+    LoginResult,
+    TokenCreate,
+    TokenInfo,
+    TokenPublic,
+    UserPublic,
+)
 from medcoder.api.security import (
     TOKEN_PREFIX,
     digest_secret,
@@ -217,3 +225,38 @@ def me(
     if user is None:
         raise ProblemError(401, "user no longer exists")
     return _user_public(user)
+
+
+@router.get("/tokens", response_model=list[TokenInfo], responses=problem_responses(401))
+def list_tokens(
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(current_principal)],
+) -> list[TokenInfo]:
+    """The caller's API tokens (without the secrets), newest first."""
+    rows = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == who.user_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id)
+    ).all()
+    return [TokenInfo.model_validate(t, from_attributes=True) for t in rows]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=problem_responses(401, 404))
+def revoke_token(
+    token_id: str,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(current_principal)],
+) -> Response:
+    """Revoke one of the caller's tokens (an admin: any token of the organization)."""
+    token = session.get(ApiToken, token_id) if well_formed_id(token_id) else None
+    mine = token is not None and (
+        token.user_id == who.user_id or (who.role is Role.ADMIN and token.org_id == who.org_id)
+    )
+    if token is None or not mine:
+        raise ProblemError(404, f"no token {token_id}")
+    token.revoked = True
+    audit(session, request, who, "token.revoke", f"api_token/{token.id}")
+    session.commit()
+    return Response(status_code=204)
