@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,12 @@ class TestSeparators:
     def test_segment_terminator_is_newline(self) -> None:
         remittance = read_835(MIXED.replace("~", "\n"))[0]
         assert len(remittance.claims) == 3
+
+    def test_interchanges_with_different_separators_in_one_file(self) -> None:
+        second = swap_separators(MIXED.replace("000000101", "000000102"), "|", ">", "\n", "!")
+        first_read, second_read = read_835(MIXED + "\n" + second)
+        assert first_read.total_paid == second_read.total_paid == Decimal("172.3")
+        assert second_read.claims[1].lines[0].modifiers == ("25",)
 
     def test_two_interchanges_in_one_file(self) -> None:
         second = MIXED.replace("000000101", "000000102")

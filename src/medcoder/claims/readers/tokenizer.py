@@ -89,11 +89,14 @@ class X12File:
     transactions: tuple[Transaction, ...]
 
 
-def _separators(text: str) -> Separators:
+def _separators(text: str, position: int) -> Separators:
+    """The separators the ISA at the start of ``text`` (segment ``position``) declares."""
     element = text[3] if len(text) > 3 else ""
     if not element or element.isalnum() or element in _LAYOUT:
         raise X12ParseError(
-            f"the ISA declares {element!r} as the element separator", segment="ISA", position=1
+            f"the ISA declares {element!r} as the element separator",
+            segment="ISA",
+            position=position,
         )
     found, index = 1, 3  # the separator before ISA01 is the first
     while found < _ISA_ELEMENTS:
@@ -102,11 +105,13 @@ def _separators(text: str) -> Separators:
             raise X12ParseError(
                 f"the ISA has {found} elements, not 16 (truncated or wrong separators)",
                 segment="ISA",
-                position=1,
+                position=position,
             )
         found += 1
     if len(text) < index + 3:
-        raise X12ParseError("the file ends inside the ISA segment", segment="ISA", position=1)
+        raise X12ParseError(
+            "the file ends inside the ISA segment", segment="ISA", position=position
+        )
     component, terminator = text[index + 1], text[index + 2]
     isa = text[:index].split(element)
     repetition = isa[11] if isa[12] >= "00501" and len(isa[11]) == 1 else None
@@ -118,29 +123,41 @@ def _separators(text: str) -> Separators:
             f"separators must be distinct non-alphanumeric characters, got element {element!r}, "
             f"component {component!r}, segment terminator {terminator!r}",
             segment="ISA",
-            position=1,
+            position=position,
             element=16,
         )
     return Separators(element, component, repetition, terminator)
 
 
-def _segments(text: str, seps: Separators) -> list[Segment]:
-    segments: list[Segment] = []
+def _interchange(
+    text: str, start: int, seps: Separators, envelopes: _Envelopes, position: int
+) -> tuple[int, int]:
+    """Feed the segments from ``start`` up to the IEA closing the interchange (or the end of
+    the text); return where the next interchange starts and the last segment position."""
     known: set[str] = set()
-    for raw in text.split(seps.segment):
-        piece = raw.strip(_LAYOUT)
+    index = start
+    while index < len(text):
+        end = text.find(seps.segment, index)
+        if end < 0:
+            piece, index = text[index:], len(text)
+        else:
+            piece, index = text[index:end], end + len(seps.segment)
+        piece = piece.strip(_LAYOUT)
         if not piece:
             continue
         parts = piece.split(seps.element)
         segment_id = parts[0]
+        position += 1
         if segment_id not in known and not _SEGMENT_ID.match(segment_id):
             shown = piece[:20] + ("..." if len(piece) > 20 else "")
             raise X12ParseError(
-                f"{shown!r} is not a segment (garbage or wrong separators)",
-                position=len(segments) + 1,
+                f"{shown!r} is not a segment (garbage or wrong separators)", position=position
             )
-        segments.append(Segment(segment_id, tuple(parts[1:]), len(segments) + 1, seps.component))
-    return segments
+        known.add(segment_id)
+        envelopes.feed(Segment(segment_id, tuple(parts[1:]), position, seps.component))
+        if segment_id == "IEA":
+            break
+    return index, position
 
 
 def _count(segment: Segment, number: int) -> int:
@@ -267,8 +284,7 @@ _ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 def read_x12(text: str) -> X12File:
     """Split an X12 file into checked transactions.
 
-    Several interchanges may follow each other; each declares its own separators (they must
-    be the same within one file).
+    Several interchanges may follow each other, each with the separators its ISA declares.
 
     Raises:
         X12ParseError: not X12, truncated, wrong separators, an envelope count or control
@@ -280,10 +296,16 @@ def read_x12(text: str) -> X12File:
     if body[:3].upper() != "ISA":
         raise X12ParseError(f"an X12 file starts with ISA, this one with {body[:10]!r}", position=1)
     upper = body.upper()
-    seps = _separators(upper)
-    segments = _segments(upper, seps)
     envelopes = _Envelopes()
-    for seg in segments:
-        envelopes.feed(seg)
-    envelopes.finish(len(segments))
-    return X12File(seps, tuple(envelopes.transactions))
+    first = seps = _separators(upper, 1)
+    index = position = 0
+    while True:
+        while index < len(upper) and upper[index] in _LAYOUT:
+            index += 1
+        if index >= len(upper):
+            break
+        if upper.startswith("ISA", index):
+            seps = _separators(upper[index:], position + 1)
+        index, position = _interchange(upper, index, seps, envelopes, position)
+    envelopes.finish(position)
+    return X12File(first, tuple(envelopes.transactions))
