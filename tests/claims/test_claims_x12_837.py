@@ -124,6 +124,18 @@ class TestWriterRules:
         with pytest.raises(X12WriteError, match="contains the delimiter '~'"):
             write_837([bad], sample_batch(1))
 
+    def test_structural_limits_checked_before_writing(self) -> None:
+        claim = generate_claims(1)[0]
+        too_many = replace(claim, diagnoses=tuple(f"E11{i}" for i in range(13)))
+        with pytest.raises(X12WriteError, match="has 13 diagnoses; an 837P carries 1 to 12"):
+            write_837([too_many], sample_batch(1))
+        line = replace(claim.lines[0], diagnosis_pointers=(len(claim.diagnoses) + 1,))
+        with pytest.raises(X12WriteError, match="line 1 needs 1 to 4 diagnosis pointers"):
+            write_837([replace(claim, lines=(line,))], sample_batch(1))
+        no_ref = replace(claim, frequency=Frequency.VOID, original_claim_reference=None)
+        with pytest.raises(X12WriteError, match="needs the original claim reference"):
+            write_837([no_ref], sample_batch(1))
+
     def test_control_number_range(self) -> None:
         with pytest.raises(X12WriteError, match="outside 1..999999999"):
             write_837(generate_claims(1), sample_batch(1_000_000_000))

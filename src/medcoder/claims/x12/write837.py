@@ -31,6 +31,39 @@ def version_for(claim_type: ClaimType) -> str:
     return VERSION_837P if claim_type is ClaimType.PROFESSIONAL else VERSION_837I
 
 
+#: What the guides allow per claim: diagnoses, service lines, pointers per line.
+_LIMITS = {ClaimType.PROFESSIONAL: (12, 50), ClaimType.INSTITUTIONAL: (25, 999)}
+
+
+def _check_claim(claim: Claim) -> None:
+    """The structural limits pyx12 would otherwise report as a bad file."""
+    max_dx, max_lines = _LIMITS[claim.claim_type]
+
+    def bad(message: str, segment: str) -> X12WriteError:
+        return X12WriteError(f"claim {claim.claim_id}: {message}", claim_id=claim.claim_id,
+                             segment=segment)
+
+    if not 1 <= len(claim.diagnoses) <= max_dx:
+        raise bad(f"has {len(claim.diagnoses)} diagnoses; an 837{claim.claim_type.value} "
+                  f"carries 1 to {max_dx}", "HI")
+    if not 1 <= len(claim.lines) <= max_lines:
+        raise bad(f"has {len(claim.lines)} service lines; 1 to {max_lines} allowed", "LX")
+    if (claim.original_claim_reference is None) != (claim.frequency.value == "1"):
+        raise bad("a replacement or void needs the original claim reference (REF*F8), an "
+                  "original has none", "REF")
+    for line in claim.lines:
+        if claim.claim_type is ClaimType.PROFESSIONAL and not (
+                1 <= len(line.diagnosis_pointers) <= 4
+                and all(1 <= p <= len(claim.diagnoses) for p in line.diagnosis_pointers)):
+            raise bad(f"line {line.number} needs 1 to 4 diagnosis pointers into its "
+                      f"{len(claim.diagnoses)} diagnoses, got {list(line.diagnosis_pointers)}",
+                      "SV1")
+        if claim.claim_type is ClaimType.INSTITUTIONAL and not line.revenue_code:
+            raise bad(f"line {line.number} has no revenue code", "SV2")
+        if line.units < 1 or line.charge < 0:
+            raise bad(f"line {line.number} needs units >= 1 and a charge >= 0", "SV1")
+
+
 def transaction_837(claims: Sequence[Claim], batch: Batch) -> list[Segment]:
     """ST..SE for ``claims`` (all of one claim type), grouped by billing provider.
 
@@ -50,6 +83,8 @@ def transaction_837(claims: Sequence[Claim], batch: Batch) -> list[Segment]:
                                 claim_id=claim.claim_id, segment="CLM", element="CLM01")
         seen.add(claim.claim_id)
     kind = kinds.pop()
+    for claim in claims:
+        _check_claim(claim)
     version = version_for(kind)
     claim_loop = (professional_claim_loop_2300 if kind is ClaimType.PROFESSIONAL
                   else institutional_claim_loop_2300)
