@@ -37,6 +37,7 @@ __all__ = [
     "SESSION_COOKIE",
     "Principal",
     "SessionDep",
+    "aware",
     "client_ip",
     "current_principal",
     "get_resources",
@@ -90,8 +91,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands timestamps back naive; they are stored in UTC.
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """``value`` as an aware UTC time (SQLite hands timestamps back naive; they are UTC)."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
@@ -122,12 +123,12 @@ def _from_token(session: Session, token: str) -> Principal:
     if row is None:
         raise _unauthorized("invalid API token")
     api_token, user = row
-    expires = _aware(api_token.expires_at)
+    expires = aware(api_token.expires_at)
     if api_token.revoked or (expires is not None and expires <= now):
         raise _unauthorized("API token expired or revoked")
     if not user.active:
         raise _unauthorized("user is deactivated")
-    last_used = _aware(api_token.last_used_at)
+    last_used = aware(api_token.last_used_at)
     if last_used is None or now - last_used > _TOUCH_EVERY:
         api_token.last_used_at = now
     return _principal(user, "token")
@@ -145,8 +146,8 @@ def _from_cookie(request: Request, session: Session, cookie: str) -> Principal:
         raise _unauthorized("session not found; log in again")
     web, user = row
     idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
-    last_seen = _aware(web.last_seen_at) or now
-    expires = _aware(web.expires_at) or now
+    last_seen = aware(web.last_seen_at) or now
+    expires = aware(web.expires_at) or now
     if web.revoked or expires <= now or now - last_seen > idle_limit:
         if not web.revoked:
             web.revoked = True

@@ -14,6 +14,7 @@ from medcoder.api.deps import (
     SESSION_COOKIE,
     Principal,
     SessionDep,
+    aware,
     client_ip,
     current_principal,
     get_resources,
@@ -61,12 +62,6 @@ def _user_public(user: User) -> UserPublic:
     )
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _authenticate(request: Request, session: Session, username: str, password: str) -> User:
     """The user with these credentials; throttled per (username, address), locked per user."""
     resources = get_resources(request)
@@ -90,7 +85,7 @@ def _authenticate(request: Request, session: Session, username: str, password: s
         )
     user = session.scalars(select(User).where(User.username == username)).first()
     now = utcnow()
-    locked = user is not None and (_aware(user.locked_until) or now) > now
+    locked = user is not None and (aware(user.locked_until) or now) > now
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or locked or not user.active:
         resources.throttle.failed(username, ip)

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from medcoder.api.auditing import audit
 from medcoder.api.coding_jobs import enqueue_coding, wait_for_document
@@ -107,8 +109,6 @@ async def upload_document(
         with resources.session_factory() as session:
             return _store_upload(request, session, who, encounter_id, media, kind, data)
 
-    from starlette.concurrency import run_in_threadpool
-
     status, payload, replayed = await run_in_threadpool(
         resources.idempotency.run,
         f"{who.user_id} POST /encounters/{encounter_id}/documents",
@@ -135,7 +135,7 @@ async def upload_document(
 
 def _store_upload(
     request: Request,
-    session: Any,
+    session: Session,
     who: Principal,
     encounter_id: str,
     media: str,
