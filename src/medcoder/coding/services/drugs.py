@@ -94,7 +94,8 @@ _DRUG_PATTERN = re.compile(
     re.IGNORECASE,
 )
 _NOT_INJECTED = re.compile(
-    r"\b(po|by mouth|orally|oral|tablets?|tabs?|capsules?|nebuli[sz]\w*|inhal\w*|topical\w*|"
+    r"\b(po|by mouth|orally|oral|odt|orally disintegrating|sublingual|tablets?|tabs?|capsules?|"
+    r"nebuli[sz]\w*|inhal\w*|topical\w*|"
     r"prescri\w*|rx|sent to (the )?pharmacy|script|refill\w*|patch|cream|ointment|drops?)\b",
     re.IGNORECASE,
 )
@@ -119,26 +120,37 @@ _IM_SC = re.compile(
 )
 
 
-def _route(mention: Mention) -> str | None:
-    context = mention.context
-    if _NOT_INJECTED.search(context):
-        return None
-    if _WITH_PROCEDURE.search(context):
+def _route_words(text: str, mention: Mention, *, weak: bool) -> str | None:
+    """The route ``text`` names ("none": not injected), or None when it names none; ``weak``
+    lets a bare "injected" or a joint word decide."""
+    if _NOT_INJECTED.search(text):
+        return "none"
+    if _WITH_PROCEDURE.search(text):
         return "procedure"
-    explicit = [m for m in _IM_SC.finditer(context) if not _INJECTED_ONLY.fullmatch(m[0])]
+    explicit = [m for m in _IM_SC.finditer(text) if not _INJECTED_ONLY.fullmatch(m[0])]
     if explicit:
         return "im"
-    if _PUSH.search(context):
+    if _PUSH.search(text):
         return "push"
-    if _INFUSION.search(context):
+    if _INFUSION.search(text):
         return "infusion"
-    if _IV.search(context):
+    if _IV.search(text):
         minutes = minutes_in(mention.after)
         return "infusion" if minutes is not None and minutes > 15 else "push"
-    if _JOINT.search(context):
+    if weak and _JOINT.search(text):
         return "procedure"  # "Right knee injected with Kenalog 40 mg"
-    if _IM_SC.search(context):
+    if weak and _IM_SC.search(text):
         return "im"
+    return None
+
+
+def _route(mention: Mention, own: str) -> str | None:
+    """The route of a drug: from its own clause (up to the next drug named in the sentence),
+    else from the whole sentence ("Zofran 4 mg IV push and Toradol 30 mg IM")."""
+    for text, weak in ((own, False), (mention.context, False), (mention.context, True)):
+        route = _route_words(text, mention, weak=weak)
+        if route is not None:
+            return None if route == "none" else route
     return None
 
 
@@ -210,13 +222,21 @@ def find_drugs(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     """J-code lines and administration lines for the drugs injected or infused today."""
     given: list[tuple[DrugCode, GivenDrug]] = []
     seen: set[str] = set()
-    for mention in scanner.mentions(_DRUG_PATTERN, "A drug administration"):
+    mentions = list(scanner.mentions(_DRUG_PATTERN, "A drug administration"))
+    for index, mention in enumerate(mentions):
         match = _DRUG_PATTERN.match(scanner.note.text, mention.start)
         assert match is not None and match.lastgroup is not None
         drug = DRUGS[int(match.lastgroup[1:])]
         if drug.name in seen:
             continue
-        route = _route(mention)
+        following = mentions[index + 1] if index + 1 < len(mentions) else None
+        same = following is not None and following.context_start == mention.context_start
+        own = (
+            mention.after[: following.start - mention.start]
+            if same and following
+            else mention.after
+        )
+        route = _route(mention, own)
         if route is None:
             continue
         seen.add(drug.name)
