@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from billing_factories import billed_claims, read_sample
+from billing_factories import billed_claims, read_sample, wrap_835
 
 from medcoder.billing import (
     Account,
@@ -265,3 +265,38 @@ def test_claim_level_adjustments_and_negative_plb_post_balanced() -> None:
     assert outpatient.warnings == ()
     # interest paid by the payer (PLB L6 -15.00) adds to the cash received
     assert balances(plan.entries)[Account.CASH] == remittance.total_paid == d("18890.09")
+
+
+class TestSecondaryPayer:
+    """The secondary payer pays part of what the primary left to the patient (crossover)."""
+
+    SECONDARY = wrap_835(
+        [
+            "LX*1",
+            "CLP*PCN1002*2*300*48*12*12*SEC1002*11*1",
+            "CAS*OA*23*240",
+            "CAS*PR*2*12",
+        ],
+        total="48",
+        trace="EFT2NDARY1",
+    )
+
+    def test_secondary_payment_reduces_the_patient_balance(self) -> None:
+        primary = plan_posting(
+            read_835(read_sample("era_mixed.835"))[0], billed_claims(), RULES, NO_TEXTS
+        )
+        secondary = plan_posting(
+            read_835(self.SECONDARY)[0], billed_claims(charge_posted=True), RULES, NO_TEXTS
+        )
+        (claim,) = secondary.claims
+        assert claim.outcome is ClaimOutcome.PARTIALLY_PAID
+        assert claim.patient_responsibility == d("12")
+        assert balances(claim.entries) == {
+            Account.CASH: d("48.00"),
+            Account.PATIENT_AR: d("-48.00"),
+        }
+        both = balances(primary.claims[1].entries + claim.entries)
+        assert both[Account.PATIENT_AR] == d("12.00")
+        assert both[Account.INSURANCE_AR] == d("0.00")
+        assert both[Account.CASH] == d("188.00")
+        assert not any(e.kind is EntryKind.CHARGE for e in claim.entries)

@@ -180,6 +180,14 @@ _POSTING: dict[AdjustmentKind, tuple[EntryKind, Account]] = {
 }
 
 
+_SECONDARY = frozenset({"2", "3", "20", "21"})
+
+
+def _is_prior_payer(adjustment: Adjustment) -> bool:
+    """OA-23: the part an earlier payer's adjudication already accounts for."""
+    return adjustment.group == "OA" and adjustment.reason == "23"
+
+
 def _match_lines(
     lines: Sequence[ServicePayment], billed: Sequence[BilledLine]
 ) -> tuple[list[str], list[str]]:
@@ -219,6 +227,11 @@ class _ClaimPlanner:
         self.entries: list[LedgerEntry] = []
         self.denials: list[DenialItem] = []
         self.responsibility = _ZERO
+        # A secondary (or tertiary) payer pays part of what the primary left to the patient.
+        self.secondary = payment.status in _SECONDARY or (
+            payment.is_reversal and any(_is_prior_payer(a) for a in payment.all_adjustments())
+        )
+        self.receivable = Account.PATIENT_AR if self.secondary else Account.INSURANCE_AR
 
     def add(
         self, kind: EntryKind, debit: Account, credit: Account, amount: Decimal, **context: str
@@ -237,10 +250,12 @@ class _ClaimPlanner:
             if adj.group == "PR":  # whatever the reason, the patient owes it
                 kind, account = EntryKind.PATIENT_RESPONSIBILITY, Account.PATIENT_AR
                 self.responsibility += adj.amount
+            if self.secondary and (account is Account.PATIENT_AR or _is_prior_payer(adj)):
+                continue  # already in the patient's balance / the primary payer's entries
             self.add(
                 kind,
                 account,
-                Account.INSURANCE_AR,
+                self.receivable,
                 adj.amount,
                 line=line,
                 group=adj.group,
@@ -281,14 +296,14 @@ class _ClaimPlanner:
     def plan(self, post_charge: bool) -> ClaimPosting:
         payment, billed = self.payment, self.billed
         warnings: list[str] = []
-        if post_charge:
+        if post_charge and not self.secondary:
             self.add(EntryKind.CHARGE, Account.INSURANCE_AR, Account.CHARGES, billed.charge)
         if not payment.is_reversal and payment.charge != billed.charge:
             warnings.append(
                 f"claim {billed.claim_id}: the payer lists a charge of {payment.charge}, "
                 f"{billed.charge} was billed"
             )
-        self.add(EntryKind.PAYMENT, Account.CASH, Account.INSURANCE_AR, payment.paid)
+        self.add(EntryKind.PAYMENT, Account.CASH, self.receivable, payment.paid)
         self.adjustments(payment.adjustments, "", "", ())
         numbers, line_warnings = _match_lines(payment.lines, billed.lines)
         warnings += [f"claim {billed.claim_id}: {w}" for w in line_warnings]
