@@ -28,8 +28,11 @@ from medcoder.cli._output import console, to_jsonable
 
 __all__ = ["ack_app", "dump_json", "read_x12_file", "register", "remit_app"]
 
-remit_app = typer.Typer(help="835 remittances: read (no database) and post to the ledger.")
-ack_app = typer.Typer(help="999 and 277CA acknowledgements.")
+remit_app = typer.Typer(
+    help="835 remittances: read (no database), post to the ledger, denials, statements.",
+    no_args_is_help=True,
+)
+ack_app = typer.Typer(help="999 and 277CA acknowledgements.", no_args_is_help=True)
 _CENT = Decimal("0.01")
 T = TypeVar("T")
 
