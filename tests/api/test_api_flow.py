@@ -3,6 +3,7 @@ upload -> suggestions -> accept / change / reject -> final codes with edits -> a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from api_world import TestClient, World
@@ -286,3 +287,70 @@ class TestMalformedInput:
             f"{V1}/audit/events", params={"action": "a\x00"}, headers=world.headers("auditor")
         )
         assert audit.status_code == 422
+
+
+class TestBatchUpload:
+    def test_batch_is_stored_and_coded_or_refused_whole(
+        self, api: TestClient, world: World
+    ) -> None:
+        coder = world.headers("coder")
+        pid = str(_patient(api, world)["id"])
+        first, second = (_encounter(api, world, pid)["id"] for _ in range(2))
+        bad = api.post(
+            f"{V1}/documents/batch",
+            json={
+                "items": [
+                    {"encounter_id": first, "text": "A/P: Essential hypertension."},
+                    {
+                        "encounter_id": second,
+                        "text": '{"text": ""}',
+                        "content_type": "application/json",
+                    },
+                ]
+            },
+            headers=coder,
+        )
+        assert bad.status_code == 422
+        assert bad.json()["field"].startswith("items[1].text")
+        assert api.get(f"{V1}/encounters/{first}/documents", headers=coder).json() == []
+
+        good = api.post(
+            f"{V1}/documents/batch",
+            json={
+                "items": [
+                    {"encounter_id": first, "text": "A/P: Essential hypertension."},
+                    {"encounter_id": second, "text": NOTE},
+                ]
+            },
+            headers=coder,
+        )
+        assert good.status_code == 201, good.text
+        docs = good.json()["documents"]
+        assert [d["encounter_id"] for d in docs] == [first, second]
+        assert all(d["job_id"] for d in docs)
+        # the in-process worker codes them
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            statuses = [
+                api.get(f"{V1}/documents/{d['id']}", headers=coder).json()["status"] for d in docs
+            ]
+            if statuses == ["coded", "coded"]:
+                break
+            time.sleep(0.2)
+        assert statuses == ["coded", "coded"]
+        codes = {c["code"] for c in api.get(f"{V1}/encounters/{first}/codes", headers=coder).json()}
+        assert "I10" in codes
+
+    def test_batch_into_another_organization_is_404(
+        self, api: TestClient, world: World, other_world: World
+    ) -> None:
+        eid = _encounter(api, world, str(_patient(api, world)["id"]))["id"]
+        reply = api.post(
+            f"{V1}/documents/batch",
+            json={"items": [{"encounter_id": eid, "text": "A/P: Asthma."}]},
+            headers=other_world.headers("coder"),
+        )
+        assert reply.status_code == 404
+        assert (
+            api.get(f"{V1}/encounters/{eid}/documents", headers=world.headers("coder")).json() == []
+        )

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AuditEventPublic",
+    "BatchItem",
+    "BatchResult",
+    "BatchUpload",
     "CodeAssignmentPublic",
     "CodeCreate",
     "DocumentPublic",
@@ -194,6 +197,30 @@ class DocumentPublic(BaseModel):
     )
     job_id: str | None = Field(default=None, description="The queued coding job, if any")
     text: str | None = Field(default=None, description="Only on GET of one document")
+
+
+class BatchItem(_In):
+    """One note of a batch upload."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    encounter_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    text: str = Field(
+        min_length=1,
+        description="The note: plain text, a JSON envelope or a FHIR DocumentReference (as text)",
+    )
+    kind: str = Field(default="progress_note", pattern=r"^[a-z_]{1,32}$")
+    content_type: Literal["text/plain", "application/json", "application/fhir+json"] = "text/plain"
+
+
+class BatchUpload(_In):
+    """Notes for several encounters, stored and queued all together or not at all."""
+
+    items: list[BatchItem] = Field(min_length=1, max_length=500)
+
+
+class BatchResult(BaseModel):
+    documents: list[DocumentPublic]
 
 
 class EvidencePublic(BaseModel):

@@ -16,12 +16,17 @@ from medcoder.api.deps import Principal, SessionDep, get_resources, require_role
 from medcoder.api.idempotency import fingerprint
 from medcoder.api.policy import PHI_READ, PHI_WRITE
 from medcoder.api.problems import ProblemError, problem_responses
-from medcoder.api.routes._common import IdempotencyKey, load_document, load_encounter
-from medcoder.api.schemas import DocumentPublic
+from medcoder.api.routes._common import (
+    IdempotencyKey,
+    idempotent,
+    load_document,
+    load_encounter,
+)
+from medcoder.api.schemas import BatchResult, BatchUpload, DocumentPublic
 from medcoder.errors import InputError, NoteError
 from medcoder.notes import read_document
 from medcoder.store.crypto import digest
-from medcoder.store.models import Document
+from medcoder.store.models import Document, Encounter
 
 __all__ = ["document_public", "router"]
 
@@ -133,24 +138,28 @@ async def upload_document(
     return JSONResponse(payload, status_code=status, headers=headers)
 
 
-def _store_upload(
+def _read_note(text: str, where: str) -> None:
+    """Refuse now a note the worker could never code (empty, binary, malformed envelope)."""
+    try:
+        read_document(text, source="upload")
+    except (NoteError, InputError) as exc:
+        field = getattr(exc, "field", None)
+        raise ProblemError(
+            422, f"{where}: {exc}", field=f"{where}.{field}" if field else where
+        ) from exc
+
+
+def _add_document(
     request: Request,
     session: Session,
     who: Principal,
-    encounter_id: str,
-    media: str,
+    encounter: Encounter,
+    text: str,
+    *,
     kind: str,
-    data: bytes,
-) -> tuple[int, Any]:
-    encounter = load_encounter(session, request, who, encounter_id)
-    try:
-        text = data.decode("utf-8")
-        # Read it now so that a note the worker could never code is refused here.
-        read_document(text, source="upload")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(422, "the note must be UTF-8 text", field="body") from exc
-    except (NoteError, InputError) as exc:
-        raise ProblemError(422, str(exc), field=getattr(exc, "field", None) or "body") from exc
+    media: str,
+) -> tuple[int, DocumentPublic]:
+    """Store one document and queue its coding (200 and the earlier one for a duplicate)."""
     text_hash = digest(text, purpose="documents.text")
     earlier = session.scalars(
         select(Document)
@@ -166,8 +175,7 @@ def _store_upload(
             f"document/{earlier.id}",
             detail={"duplicate": True},
         )
-        session.commit()
-        return 200, document_public(earlier, duplicate_of=earlier.id).model_dump(mode="json")
+        return 200, document_public(earlier, duplicate_of=earlier.id)
     document = Document(
         org_id=who.org_id,
         encounter_id=encounter.id,
@@ -190,8 +198,77 @@ def _store_upload(
         f"document/{document.id}",
         detail={"encounter_id": encounter.id, "job_id": job_id},
     )
+    return 201, document_public(document, job_id=job_id)
+
+
+def _store_upload(
+    request: Request,
+    session: Session,
+    who: Principal,
+    encounter_id: str,
+    media: str,
+    kind: str,
+    data: bytes,
+) -> tuple[int, Any]:
+    encounter = load_encounter(session, request, who, encounter_id)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(422, "the note must be UTF-8 text", field="body") from exc
+    _read_note(text, "body")
+    status, public = _add_document(request, session, who, encounter, text, kind=kind, media=media)
     session.commit()
-    return 201, document_public(document, job_id=job_id).model_dump(mode="json")
+    return status, public.model_dump(mode="json")
+
+
+@router.post(
+    "/documents/batch",
+    status_code=201,
+    response_model=BatchResult,
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+def upload_batch(
+    body: BatchUpload,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*PHI_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Upload notes for several encounters at once: every note is checked first, then all are
+    stored and queued for coding in one transaction — or none, with the first problem named
+    (``items[3].text``)."""
+    limit = get_resources(request).settings.max_document_bytes
+    for i, item in enumerate(body.items):
+        if len(item.text.encode("utf-8")) > limit:
+            raise ProblemError(413, f"items[{i}].text is over {limit} bytes")
+        _read_note(item.text, f"items[{i}].text")
+
+    def create() -> tuple[int, BatchResult]:
+        encounters: dict[str, Encounter] = {}
+        documents: list[DocumentPublic] = []
+        for item in body.items:
+            if item.encounter_id not in encounters:
+                encounters[item.encounter_id] = load_encounter(
+                    session, request, who, item.encounter_id
+                )
+            _, public = _add_document(
+                request,
+                session,
+                who,
+                encounters[item.encounter_id],
+                item.text,
+                kind=item.kind,
+                media=item.content_type,
+            )
+            documents.append(public)
+        session.commit()
+        return 201, BatchResult(documents=documents)
+
+    reply = idempotent(request, who, idempotency_key, body.model_dump(mode="json"), create)
+    worker = get_resources(request).worker
+    if worker is not None:
+        worker.wake()
+    return reply
 
 
 @router.get(
