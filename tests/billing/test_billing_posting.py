@@ -172,6 +172,8 @@ class TestMatching:
         assert plan.claims[1].warnings == (
             "claim PCN1002: line 2 (85025) matches no billed line; posted to the claim",
         )
+        unmatched = [e for e in plan.claims[1].entries if e.reason == "1"]  # its PR-1
+        assert [e.line for e in unmatched] == [""]
 
     def test_charge_differing_from_billed_is_a_warning(self) -> None:
         billed = billed_claims()

@@ -212,7 +212,7 @@ def _match_lines(
             warnings.append(
                 f"line {number} ({line.code}) matches no billed line; posted to the claim"
             )
-            found.append(line.line_item_control_number)
+            found.append("")
         else:
             used.add(match.control_number)
             found.append(match.control_number)
