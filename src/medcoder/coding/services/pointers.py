@@ -144,9 +144,10 @@ def _pointers_for(
         proximity = _proximity(note, line.evidence, dx.evidence)
         overlap = _overlap(note, line.evidence, dx.evidence)
         ranked.append((length, proximity, -overlap, position))
-    in_family = sorted((r, o, p) for length, r, o, p in ranked if length)
+    # A specific family match (D48.5 for a biopsy) before a broad one (any L code).
+    in_family = sorted((length < 3, r, o, p) for length, r, o, p in ranked if length)
     if in_family:
-        return tuple(p for _, _, p in in_family[:4]), ""
+        return tuple(p for _, _, _, p in in_family[:4]), ""
     near = sorted((r, o, p) for _, r, o, p in ranked if r <= 1)
     if near:
         return tuple(p for _, _, p in near[:4]), ""

@@ -37,6 +37,14 @@ _SKIN = _rx(
     r"\bskin\b|cutaneous|\bmoles?\b|nev(?:us|i)\b|papul\w*|plaques?\b|macul\w*|"
     r"keratos\w*|dermat\w*|shave|tangential"
 )
+_LESION = _rx(r"\blesions?\b")
+
+
+def _on_skin(context: str) -> bool:
+    """A skin word, or a lesion on a body surface site ("1 lesion on the back")."""
+    return bool(_SKIN.search(context) or (_LESION.search(context) and site_in(context)))
+
+
 _TECHNIQUES = (
     ("incisional", "11106", "11107"),
     ("punch", "11104", "11105"),
@@ -64,7 +72,7 @@ def skin_biopsies(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
             (t for t, _, _ in _TECHNIQUES if re.search(rf"\b(?:{t})\b", mention.context, re.I)),
             None,
         )
-        if technique is not None and not _SKIN.search(mention.context):
+        if technique is not None and not _on_skin(mention.context):
             continue
         if technique is None:
             if re.search(r"\bexcision\w*\b", mention.context, re.I):
