@@ -118,7 +118,11 @@ def code(
         payload["edits"] = edit_result_json(edits)
         print_json(payload)
         return
-    console.print(_highlighted(document.text, result))
+    highlighted = _highlighted(document.text, result)
+    for line in procedures.services:  # the services' words, next to the diagnoses'
+        for ev in line.evidence:
+            highlighted.stylize("bold black on cyan", ev.start, ev.end)
+    console.print(highlighted)
     table = Table(title=f"ICD-10-CM ({result.setting}, {result.date_of_service.isoformat()})")
     for col in ("#", "code", "title", "score", "evidence", "why"):
         table.add_column(col, overflow="fold")
@@ -171,20 +175,18 @@ def _print_procedures(procedures: ProcedureResult) -> None:
     if not procedures.lines and procedures.pcs is None:
         return
     table = Table(title="Procedures and services")
-    for col in ("code", "system", "mod", "units", "dx", "description", "evidence", "why"):
+    for col in ("code", "mod", "units", "dx", "description", "why"):
         table.add_column(col, overflow="fold")
     for line in procedures.lines:
         table.add_row(
-            Text(line.code, style="bold green"), line.system.value, " ".join(line.modifiers),
-            str(line.units), ",".join(map(str, line.diagnosis_pointers)),
-            escape(line.description), escape("; ".join(f"“{e.text}”" for e in line.evidence[:2])),
+            Text(line.code, style="bold green"), " ".join(line.modifiers), str(line.units),
+            ",".join(map(str, line.diagnosis_pointers)), escape(line.description),
             escape(line.rationale),
         )  # fmt: skip
     for pcs in procedures.pcs.suggestions if procedures.pcs else ():
         table.add_row(
-            Text(pcs.code, style="bold green" if pcs.assigned else "dim"), "PCS", "", "", "",
-            escape(pcs.description), escape("; ".join(f"“{e.text}”" for e in pcs.evidence[:2])),
-            escape(pcs.rationale),
+            Text(pcs.code, style="bold green" if pcs.assigned else "dim"), "", "", "",
+            escape(pcs.description), escape(pcs.rationale),
         )  # fmt: skip
     console.print(table)
     for added in procedures.added_diagnoses:
