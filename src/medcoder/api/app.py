@@ -11,6 +11,7 @@ interactive docs ``/api/v1/docs``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -34,7 +35,7 @@ from medcoder.api.settings import Settings
 from medcoder.api.throttle import LoginThrottle
 from medcoder.store.db import database_url, make_engine, make_session_factory, upgrade
 
-__all__ = ["API_PREFIX", "app_from_env", "create_app"]
+__all__ = ["API_PREFIX", "OPTIONAL_ROUTERS", "app_from_env", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, users, patients, encounters, documents, codes, audit_events):
         api.include_router(module.router)
+    for router in _optional_routers():
+        api.include_router(router)
 
     @api.get("/health", tags=["meta"], summary="Liveness (no authentication)")
     def health() -> dict[str, str]:
@@ -96,6 +99,27 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
 
     app.include_router(api)
     return app
+
+
+#: Routers of other packages (claims, remittances, billing), mounted when they are installed.
+OPTIONAL_ROUTERS = (
+    "medcoder.api.routes.claims",
+    "medcoder.api.routes.remittances",
+    "medcoder.api.routes.billing",
+)
+
+
+def _optional_routers() -> list[APIRouter]:
+    routers: list[APIRouter] = []
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        routers.append(module.router)
+    return routers
 
 
 def _security_headers(
