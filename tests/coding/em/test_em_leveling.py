@@ -58,6 +58,8 @@ class TestFindTotalTime:
             ("30 minutes were spent in counseling and coordination of care.", 30),
             ("Time spent on discharge day management: more than 30 minutes.", 31),
             ("Total time of greater than 40 minutes.", 41),
+            ("30 minutes face-to-face with the patient and family.", 30),
+            ("This was a 25 minute visit; 25 minutes of total face to face time.", 25),
         ],
     )
     def test_documented_time(self, sentence: str, minutes: int) -> None:

@@ -27,6 +27,10 @@ _SPENT = (
     re.compile(rf"{_AMOUNT}\s+(?:were\s+|was\s+)?spent\b", re.IGNORECASE),
     re.compile(rf"\btime spent\b[^.\d]{{0,40}}?{_AMOUNT}", re.IGNORECASE),
     re.compile(
+        rf"{_AMOUNT}\s+(?:of\s+)?(?:total\s+)?(?:face[- ]to[- ]face|visit time|encounter time)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
         rf"\b(?:discharge|visit|encounter)\b[^.\d]{{0,40}}?\b(?:took|lasted|required)\s+{_AMOUNT}",
         re.IGNORECASE,
     ),
