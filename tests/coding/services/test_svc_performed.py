@@ -32,6 +32,8 @@ def _status(text: str, word: str) -> Performed:
         ("Plan: Toradol 60 mg IM.", "Toradol", Performed.UNCLEAR),
         ("Plan: Toradol 60 mg IM given.", "Toradol", Performed.DONE),
         ("Plan: Rapid strep today.", "Rapid strep", Performed.DONE),
+        ("Plan: Labs drawn at the lab next week.", "Labs drawn", Performed.PLANNED),
+        ("Plan: Flu vaccine offered and given.", "Flu vaccine", Performed.DONE),
     ],
 )
 def test_performed(text: str, word: str, status: Performed) -> None:

@@ -35,7 +35,9 @@ OFFICE_TESTS: tuple[OfficeTest, ...] = (
     OfficeTest("ECG", r"ecg|ekg|electrocardiogram|12[- ]lead", "93000",
                ((_READ_ONLY, "93010"), (r"tracing only", "93005"))),
     OfficeTest("venipuncture", r"venipuncture|phlebotomy|blood draw|blood (?:was )?drawn"
-               r"|labs? (?:were |was )?drawn", "36415"),
+               r"|labs? (?:were |was )?drawn|blood (?:samples?|specimens?) (?:was |were )?"
+               r"(?:drawn|collected|obtained)|(?:drawn|collected) in (?:the )?(?:office|clinic)",
+               "36415"),
     OfficeTest("urinalysis", r"urinalysis|(?-i:UA)|urine dip(?:stick)?|dipstick urin\w*",
                "81002", ((r"microscop\w*", ""), (r"automated|analy[sz]er|clinitek", "81003"))),
     OfficeTest("rapid strep", r"rapid strep\w*(?: (?:a|antigen|test|screen))*|rapid (?:group a )?"

@@ -35,6 +35,13 @@ _DONE = re.compile(
 )
 _FUTURE_DONE = re.compile(r"\b(will|to|shall|would|can|could|may)\s+(?:be\s+)?$", re.IGNORECASE)
 _TODAY = re.compile(r"\b(today|in (?:the )?(?:office|clinic)|this visit|at this visit)\b", re.I)
+#: Planning cues a done word in the same sentence overrides ("ordered and performed",
+#: "offered and given"); time and place cues ("next week", "at the lab") are never overridden.
+_OVERRIDABLE = frozenset(
+    {"ordered", "order", "orders", "offered", "discussed", "was discussed", "recommended",
+     "recommend", "planned", "plan", "plan to", "consider", "considering", "want", "wants",
+     "needs", "need", "due", "is due", "due for"}
+)  # fmt: skip
 #: "Procedure: ..." written inside a plan: the label says it was done.
 _LABEL = re.compile(r"\bprocedures?(?: performed| note| done)?\s*:", re.IGNORECASE)
 _PLAN_SECTIONS = frozenset(
@@ -108,7 +115,8 @@ def performed(note: Note, start: int, end: int) -> PerformedCheck:
     if status is not Performed.DONE:
         # "ECG ordered and performed": a done word beats a planning cue (not "at the ER").
         planned = status is Performed.PLANNED
-        if planned and _done_word(sentence) and result.cue_text.lower() not in ("will", "will be"):
+        cue = " ".join(result.cue_text.lower().split())
+        if planned and cue in _OVERRIDABLE and _done_word(sentence):
             return PerformedCheck(Performed.DONE, "")
         return PerformedCheck(status, result.cue_text)
     section = note.section_at(start).kind
