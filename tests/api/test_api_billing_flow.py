@@ -1,0 +1,483 @@
+"""Claims and remittances through HTTP on SQLite and PostgreSQL: coded encounter -> claim ->
+837 (pyx12 clean) -> 835 posted once -> ledger balances -> denial in the worklist, resolved;
+and who may do what (billers write, coders read, other organizations see nothing)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from api_world import TestClient, World, patient_cookie
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from medcoder.claims.readers.sample_835 import SampleClaim, SampleLine, write_sample_835
+from medcoder.claims.x12.validate import validate_x12
+from medcoder.store.audit import verify
+from medcoder.store.billing_models import LedgerEntryRecord
+from medcoder.store.models import AuditEvent, CodeAssignment, Coverage, Encounter, Payer
+
+V1 = "/api/v1"
+ROOT = Path(__file__).resolve().parents[2]
+PRACTICE = ROOT / "examples" / "practice" / "practice.yaml"
+ACK_277 = ROOT / "tests" / "remit" / "data" / "claimack.277"
+PAYER = "EXAMPLE-PAYER"
+
+
+@pytest.fixture(autouse=True)
+def practice_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDCODER_PRACTICE_FILE", str(PRACTICE))
+
+
+def insured_patient(
+    api: TestClient, factory: sessionmaker[Session], world: World, last: str = "Claimant"
+) -> str:
+    """A patient with an address (through the API) and coverage by the practice's payer."""
+    reply = api.post(
+        f"{V1}/patients",
+        json={
+            "first_name": "Rita",
+            "last_name": last,
+            "birth_date": "1961-07-04",
+            "sex": "F",
+            "address_line1": "12 Oak St",
+            "city": "Springfield",
+            "state": "IL",
+            "postal_code": "62704",
+        },
+        headers=world.headers("coder"),
+    )
+    assert reply.status_code == 201, reply.text
+    patient_id = str(reply.json()["id"])
+    with factory() as session:
+        payer = session.scalar(
+            select(Payer).where(Payer.org_id == world.org_id, Payer.payer_id == "60054")
+        )
+        if payer is None:
+            payer = Payer(org_id=world.org_id, payer_id="60054", name="EXAMPLE HEALTH PLAN")
+            session.add(payer)
+            session.flush()
+        session.add(
+            Coverage(
+                org_id=world.org_id,
+                patient_id=patient_id,
+                payer_id=payer.id,
+                member_id=f"XEP{uuid.uuid4().hex[:9].upper()}",
+            )
+        )
+        session.commit()
+    return patient_id
+
+
+def coded_encounter(
+    api: TestClient, factory: sessionmaker[Session], world: World, patient_id: str
+) -> str:
+    """An encounter the coder codes through the API (diagnosis + two services): ``coded``."""
+    reply = api.post(
+        f"{V1}/encounters",
+        json={"patient_id": patient_id, "date_of_service": "2026-05-12", "place_of_service": "11"},
+        headers=world.headers("coder"),
+    )
+    assert reply.status_code == 201, reply.text
+    encounter_id = str(reply.json()["id"])
+    for code, system in (("E11.9", "ICD10CM"), ("99214", "CPT"), ("82947", "CPT")):
+        added = api.post(
+            f"{V1}/encounters/{encounter_id}/codes",
+            json={"code": code, "system": system, "reason": "documented in the note"},
+            headers=world.headers("coder"),
+        )
+        assert added.status_code == 201, added.text
+    # Codes added through the API carry no diagnosis pointers yet (the procedure coder sets
+    # them on its suggestions), so the edits hold the encounter in with_errors: point each
+    # service at the diagnosis, as the coder's review of a coded note leaves them.
+    final = api.get(f"{V1}/encounters/{encounter_id}/final", headers=world.headers("coder"))
+    assert {f["edit_id"] for f in final.json()["findings"] if f["severity"] == "error"} <= {
+        "procedure.pointer_missing"
+    }, final.text
+    with factory() as session:
+        for row in session.scalars(
+            select(CodeAssignment).where(
+                CodeAssignment.encounter_id == encounter_id, CodeAssignment.system == "CPT"
+            )
+        ):
+            row.detail = {"diagnosis_pointers": [1]}
+        session.get_one(Encounter, encounter_id).status = "coded"
+        session.commit()
+    return encounter_id
+
+
+def build(api: TestClient, world: World, encounter_id: str) -> dict[str, object]:
+    reply = api.post(
+        f"{V1}/claims", json={"encounter_id": encounter_id}, headers=world.headers("biller")
+    )
+    assert reply.status_code == 201, reply.text
+    return dict(reply.json())
+
+
+def sample_835(claims: list[tuple[dict[str, object], str]], trace: str) -> str:
+    """An 835 paying (or not) the claims as they came back from the API."""
+    samples = []
+    for claim, outcome in claims:
+        lines = claim["lines"]
+        assert isinstance(lines, list)
+        samples.append(
+            SampleClaim(
+                str(claim["patient_control_number"]),
+                tuple(
+                    SampleLine(
+                        ln["code"],
+                        Decimal(ln["charge"]),
+                        ln["control_number"],
+                        tuple(ln["modifiers"]),
+                    )
+                    for ln in lines
+                ),
+                outcome,  # type: ignore[arg-type]
+            )
+        )
+    return write_sample_835(samples, trace_number=trace)
+
+
+def post_x12(api: TestClient, world: World, path: str, text: str) -> httpx.Response:
+    reply: httpx.Response = api.post(
+        f"{V1}{path}",
+        content=text.encode(),
+        headers={**world.headers("biller"), "Content-Type": "application/edi-x12"},
+    )
+    return reply
+
+
+class TestClaimsToLedger:
+    def test_round_trip(
+        self, api: TestClient, api_factory: sessionmaker[Session], world: World
+    ) -> None:
+        biller, coder = world.headers("biller"), world.headers("coder")
+        patients = [insured_patient(api, api_factory, world, f"Round{i}") for i in range(2)]
+        encounters = [coded_encounter(api, api_factory, world, p) for p in patients]
+
+        # Build, with an idempotency key: the retry gets the same claim back.
+        key = {"Idempotency-Key": f"build-{encounters[0]}"}
+        first = api.post(
+            f"{V1}/claims", json={"encounter_id": encounters[0]}, headers={**biller, **key}
+        )
+        assert first.status_code == 201, first.text
+        again = api.post(
+            f"{V1}/claims", json={"encounter_id": encounters[0]}, headers={**biller, **key}
+        )
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        claims = [first.json(), build(api, world, encounters[1])]
+        assert [c["status"] for c in claims] == ["built", "built"]
+        assert [ln["code"] for ln in claims[0]["lines"]] == ["99214", "82947"]
+        assert Decimal(claims[0]["total_charge"]) == sum(
+            Decimal(ln["charge"]) for ln in claims[0]["lines"]
+        )
+        assert Decimal(claims[0]["total_charge"]) > 0
+
+        # Coders read claims (list filtered by status, one claim, its FHIR Claim).
+        listed = api.get(f"{V1}/claims", params={"status": "built", "limit": 200}, headers=coder)
+        assert listed.status_code == 200
+        assert {c["id"] for c in claims} <= {c["id"] for c in listed.json()["items"]}
+        one = api.get(f"{V1}/claims/{claims[1]['id']}", headers=coder)
+        assert one.json()["encounter_id"] == encounters[1]
+        fhir = api.get(f"{V1}/claims/{claims[0]['id']}/fhir", headers=coder)
+        assert fhir.status_code == 200, fhir.text
+        assert fhir.headers["content-type"].startswith("application/fhir+json")
+        resource = fhir.json()
+        assert resource["resourceType"] == "Claim"
+        assert Decimal(str(resource["total"]["value"])) == Decimal(claims[0]["total_charge"])
+        assert [i["productOrService"]["coding"][0]["code"] for i in resource["item"]] == [
+            "99214",
+            "82947",
+        ]
+
+        # One 837 for the payer: pyx12-clean, control number recorded, claims submitted.
+        x12 = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=biller)
+        assert x12.status_code == 201, x12.text
+        assert x12.headers["content-type"].startswith("application/edi-x12")
+        assert "attachment" in x12.headers["content-disposition"]
+        assert x12.text.startswith("ISA*") and "ST*837*" in x12.text
+        assert validate_x12(x12.text).ok
+        number = x12.headers["X-Control-Number"]
+        assert number.isdigit() and f"*{int(number)}*" in x12.text.split("~")[1]  # GS06
+        pcns = [str(c["patient_control_number"]) for c in claims]
+        assert set(pcns) <= set(x12.headers["X-Claim-Ids"].split(","))
+        for claim in claims:
+            now = api.get(f"{V1}/claims/{claim['id']}", headers=biller).json()
+            assert now["status"] == "submitted" and now["batch_id"] == x12.headers["X-Batch-Id"]
+        nothing_left = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=biller)
+        assert nothing_left.status_code == 404
+        # Submitting again, or building a second original claim, conflicts.
+        resubmit = api.post(f"{V1}/claims/{claims[0]['id']}/submit", headers=biller)
+        assert resubmit.status_code == 409
+        assert "submitted claim cannot become submitted" in resubmit.json()["detail"]
+        second = api.post(f"{V1}/claims", json={"encounter_id": encounters[0]}, headers=biller)
+        assert second.status_code == 409, second.text
+
+        # The 277CA accepts the first claim.
+        ack = ACK_277.read_text().replace("PCN1001", pcns[0])
+        applied = post_x12(api, world, "/acknowledgements", ack)
+        assert applied.status_code == 200, applied.text
+        assert applied.json()["changes"] == [
+            {"claim_id": pcns[0], "before": "submitted", "after": "accepted"}
+        ]
+        assert applied.json()["unmatched"] == ["PCN1002"]
+
+        # The 835: the first claim partly paid, the second denied. Posted once.
+        era = sample_835(
+            [(claims[0], "partly_paid"), (claims[1], "denied")], f"EFT{uuid.uuid4().hex[:12]}"
+        )
+        posted = post_x12(api, world, "/remittances", era)
+        assert posted.status_code == 201, posted.text
+        result = posted.json()
+        assert (result["already_posted"], result["posted"]) == (False, 1)
+        outcomes = {c["claim_id"]: c["outcome"] for c in result["remittances"][0]["claims"]}
+        assert outcomes == {pcns[0].upper(): "partially_paid", pcns[1].upper(): "denied"}
+        twice = post_x12(api, world, "/remittances", era)
+        assert twice.status_code == 200, twice.text
+        assert (twice.json()["already_posted"], twice.json()["duplicates"]) == (True, 1)
+        statuses = [api.get(f"{V1}/claims/{c['id']}", headers=biller).json() for c in claims]
+        assert [s["status"] for s in statuses] == ["partially_paid", "denied"]
+        remittances = api.get(f"{V1}/remittances", headers=coder).json()["items"]
+        mine = [r for r in remittances if r["id"] == result["remittances"][0]["remittance_id"]]
+        assert len(mine) == 1 and mine[0]["posted_claims"] == 2
+
+        # The ledger: the payer owes nothing more; the patient owes their share.
+        ledger = api.get(f"{V1}/encounters/{encounters[0]}/ledger", headers=coder).json()
+        total = Decimal(claims[0]["total_charge"])
+        assert Decimal(ledger["balances"]["charges"]) == total
+        assert Decimal(ledger["insurance_balance"]) == 0
+        paid = Decimal(ledger["balances"]["cash"])
+        owed = Decimal(ledger["patient_balance"])
+        written_down = Decimal(ledger["balances"]["contractual"])
+        assert paid > 0 and owed > 0 and written_down > 0
+        assert paid + owed + written_down == total
+        balance = api.get(f"{V1}/patients/{patients[0]}/balance", headers=biller).json()
+        assert Decimal(balance["balance"]) == owed
+
+        # The denial waits in the worklist (one item per denied line) until resolved.
+        worklist = api.get(
+            f"{V1}/denials", params={"encounter_id": encounters[1]}, headers=coder
+        ).json()
+        items = worklist["items"]
+        assert sorted(d["procedure"] for d in items) == ["82947", "99214"]
+        assert {(d["claim_id"], d["carc"], d["action"]) for d in items} == {
+            (pcns[1].upper(), "16", "correct_and_resubmit")
+        }
+        assert all(d["remarks"][0]["code"] == "M51" and d["action_text"] for d in items)
+        denied = Decimal(
+            api.get(f"{V1}/encounters/{encounters[1]}/ledger", headers=coder).json()["balances"][
+                "denials"
+            ]
+        )
+        assert denied == Decimal(claims[1]["total_charge"])
+        done = api.post(
+            f"{V1}/denials/{items[0]['id']}/resolve",
+            json={"resolution": "written_off"},
+            headers=biller,
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "written_off"
+        assert (
+            api.post(
+                f"{V1}/denials/{items[0]['id']}/resolve",
+                json={"resolution": "closed"},
+                headers=biller,
+            ).status_code
+            == 409
+        )
+        after = api.get(f"{V1}/encounters/{encounters[1]}/ledger", headers=coder).json()
+        assert Decimal(after["balances"]["write_offs"]) == Decimal(items[0]["amount"])
+        assert Decimal(after["balances"]["denials"]) == denied - Decimal(items[0]["amount"])
+        left = api.get(
+            f"{V1}/denials", params={"encounter_id": encounters[1]}, headers=coder
+        ).json()
+        assert [d["id"] for d in left["items"]] == [items[1]["id"]]
+
+        # Every claim read and change is in the (intact) audit trail, naming no patient.
+        with api_factory() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.org_id == world.org_id)
+            ).all()
+            actions = {e.action for e in events if claims[0]["id"] in e.resource}
+            assert {"claim.build", "claim.read"} <= actions
+            assert any(e.action == "claim.batch" for e in events)
+            assert any(e.action == "remittance.post" for e in events)
+            assert any(e.action == "denial.resolve" for e in events)
+            assert all("Round0" not in str(e.detail) for e in events)
+            assert verify(session).ok
+
+    def test_malformed_835_posts_nothing(
+        self, api: TestClient, api_factory: sessionmaker[Session], world: World
+    ) -> None:
+        patient = insured_patient(api, api_factory, world)
+        claim = build(api, world, coded_encounter(api, api_factory, world, patient))
+        x12 = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=world.headers("biller"))
+        assert x12.status_code == 201, x12.text
+        era = sample_835([(claim, "paid")], f"EFT{uuid.uuid4().hex[:12]}")
+        segments = era.replace("~\n", "~").split("~")
+        broken_at = next(i for i, s in enumerate(segments) if s.startswith("CLP"))
+        segments[broken_at] = "CLP*" + claim["patient_control_number"]  # type: ignore[operator]
+        before = api.get(f"{V1}/remittances", headers=world.headers("biller")).json()["total"]
+        reply = post_x12(api, world, "/remittances", "~".join(segments))
+        assert reply.status_code == 422, reply.text
+        problem = reply.json()
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert "CLP" in problem["detail"] and problem["field"].startswith("x12.segment[")
+        assert f"segment {broken_at + 1}" in problem["detail"]
+        after = api.get(f"{V1}/remittances", headers=world.headers("biller")).json()["total"]
+        assert after == before
+        status = api.get(f"{V1}/claims/{claim['id']}", headers=world.headers("biller"))
+        assert status.json()["status"] == "submitted"
+        with api_factory() as session:
+            encounter = session.get_one(Encounter, claim["encounter_id"])
+            assert (
+                session.scalar(
+                    select(LedgerEntryRecord.id).where(
+                        LedgerEntryRecord.encounter_id == encounter.id
+                    )
+                )
+                is None
+            )
+        empty = post_x12(api, world, "/remittances", "   ")
+        assert empty.status_code == 422
+
+    def test_error_edits_answer_422_naming_them(
+        self, api: TestClient, api_factory: sessionmaker[Session], world: World
+    ) -> None:
+        patient = insured_patient(api, api_factory, world)
+        encounter_id = coded_encounter(api, api_factory, world, patient)
+        # The codes change behind the review (a heading code, not billable): the claim edits
+        # run again when the claim is built, and stop it.
+        with api_factory() as session:
+            row = session.scalar(
+                select(CodeAssignment).where(
+                    CodeAssignment.encounter_id == encounter_id, CodeAssignment.code == "E11.9"
+                )
+            )
+            assert row is not None
+            row.code = "E11"
+            session.commit()
+        reply = api.post(
+            f"{V1}/claims", json={"encounter_id": encounter_id}, headers=world.headers("biller")
+        )
+        assert reply.status_code == 422, reply.text
+        assert "icd10cm.code_invalid" in reply.json()["detail"]
+        assert reply.json()["field"] == "edits"
+        listed = api.get(
+            f"{V1}/claims", params={"encounter_id": encounter_id}, headers=world.headers("biller")
+        )
+        assert listed.json()["total"] == 0
+
+    def test_uncoded_encounter_is_refused(
+        self, api: TestClient, api_factory: sessionmaker[Session], world: World
+    ) -> None:
+        patient = insured_patient(api, api_factory, world)
+        reply = api.post(
+            f"{V1}/encounters",
+            json={"patient_id": patient, "date_of_service": "2026-05-12"},
+            headers=world.headers("coder"),
+        )
+        claim = api.post(
+            f"{V1}/claims",
+            json={"encounter_id": reply.json()["id"]},
+            headers=world.headers("biller"),
+        )
+        assert claim.status_code == 422
+        assert "no accepted codes" in claim.json()["detail"]
+
+
+class TestBillingAccess:
+    def test_roles_and_organizations(
+        self,
+        api: TestClient,
+        api_factory: sessionmaker[Session],
+        world: World,
+        other_world: World,
+    ) -> None:
+        patient = insured_patient(api, api_factory, world)
+        encounter_id = coded_encounter(api, api_factory, world, patient)
+        body = {"encounter_id": encounter_id}
+        # Only billers and admins build claims.
+        for role in ("coder", "auditor", "provider"):
+            refused = api.post(f"{V1}/claims", json=body, headers=world.headers(role))
+            assert refused.status_code == 403, role
+        assert api.post(f"{V1}/claims", json=body).status_code == 401
+        assert api.get(f"{V1}/claims").status_code == 401
+        assert api.post(f"{V1}/remittances", content=b"ISA").status_code == 401
+        claim = build(api, world, encounter_id)
+        path = f"{V1}/claims/{claim['id']}"
+        # Coders, auditors, providers read; patients do not see claims at all.
+        for role in ("coder", "auditor", "provider", "admin"):
+            assert api.get(path, headers=world.headers(role)).status_code == 200, role
+        assert api.get(path, headers=patient_cookie(api, world, "patient_a")).status_code == 403
+        assert api.post(f"{path}/submit", headers=world.headers("coder")).status_code == 403
+        assert (
+            api.post(
+                f"{V1}/claims/x12", params={"payer": PAYER}, headers=world.headers("coder")
+            ).status_code
+            == 403
+        )
+        # Another organization sees nothing: 404 for the claim, its FHIR, its encounter.
+        other = other_world.headers("biller")
+        assert api.get(path, headers=other).status_code == 404
+        assert api.get(f"{path}/fhir", headers=other).status_code == 404
+        assert api.post(f"{path}/submit", headers=other).status_code == 404
+        assert api.post(f"{V1}/claims", json=body, headers=other).status_code == 404
+        assert api.get(f"{V1}/encounters/{encounter_id}/ledger", headers=other).status_code == 404
+        listed = api.get(f"{V1}/claims", params={"limit": 200}, headers=other).json()
+        assert claim["id"] not in {c["id"] for c in listed["items"]}
+        # Org B's batch does not pick up org A's built claim, and org B's 835 cannot pay it.
+        assert (
+            api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=other).status_code == 404
+        )
+        submitted = api.post(f"{path}/submit", headers=world.headers("admin"))
+        assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+        era = sample_835([(claim, "paid")], f"EFT{uuid.uuid4().hex[:12]}")
+        foreign = api.post(
+            f"{V1}/remittances",
+            content=era.encode(),
+            headers={**other, "Content-Type": "text/plain"},
+        )
+        assert foreign.status_code == 201, foreign.text
+        assert foreign.json()["remittances"][0]["unmatched"] == [
+            str(claim["patient_control_number"]).upper()
+        ]
+        assert api.get(path, headers=world.headers("biller")).json()["status"] == "submitted"
+
+    def test_patient_sees_only_their_own_balance(self, api: TestClient, world: World) -> None:
+        mine = patient_cookie(api, world, "patient_a")
+        own = api.get(f"{V1}/patients/{world.patient_a}/balance", headers=mine)
+        assert own.status_code == 200 and own.json()["balance"] == "0.00"
+        other = api.get(f"{V1}/patients/{world.patient_b}/balance", headers=mine)
+        assert other.status_code == 404
+        assert api.get(f"{V1}/denials", headers=mine).status_code == 403
+        assert api.get(f"{V1}/remittances", headers=mine).status_code == 403
+
+    def test_denial_of_another_organization_is_404(
+        self, api: TestClient, other_world: World
+    ) -> None:
+        reply = api.post(
+            f"{V1}/denials/{'0' * 32}/resolve",
+            json={"resolution": "closed"},
+            headers=other_world.headers("biller"),
+        )
+        assert reply.status_code == 404
+        bad = api.post(
+            f"{V1}/denials/{'0' * 32}/resolve",
+            json={"resolution": "forgiven"},
+            headers=other_world.headers("biller"),
+        )
+        assert bad.status_code == 422
+
+
+def test_no_practice_file_is_503(
+    api: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDCODER_PRACTICE_FILE")
+    reply = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=world.headers("biller"))
+    assert reply.status_code == 503
+    assert "MEDCODER_PRACTICE_FILE" in reply.json()["detail"]
