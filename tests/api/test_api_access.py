@@ -10,6 +10,7 @@ from api_world import PASSWORD, TestClient, World, patient_cookie
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from medcoder.api import Settings, create_app
 from medcoder.store.models import AuditEvent, WebSession
 
 V1 = "/api/v1"
@@ -152,6 +153,37 @@ class TestAuthentication:
         assert stranger.status_code == 404
         assert api.delete(f"{V1}/auth/tokens/{token_id}", headers=auth).status_code == 204
         assert api.get(f"{V1}/auth/me", headers=auth).status_code == 401
+
+    def test_account_locks_after_ten_failures_from_anywhere(
+        self, api: TestClient, db_url: str, world: World
+    ) -> None:
+        username = f"lockme-{world.org_id[:8]}"
+        created = api.post(
+            f"{V1}/users",
+            json={"username": username, "password": PASSWORD, "role": "biller"},
+            headers=world.headers("admin"),
+        )
+        assert created.status_code == 201, created.text
+        # An app whose per-address throttle is loose, so the per-account lockout shows.
+        settings = Settings(database_url=db_url, upgrade_database=False, login_max_failures=1000)
+        with TestClient(create_app(settings)) as client:
+            for _ in range(10):
+                bad = client.post(f"{V1}/auth/login", json={"username": username, "password": "x"})
+                assert bad.status_code == 401
+            locked = client.post(
+                f"{V1}/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            assert locked.status_code == 401  # the right password does not open a locked account
+        # an admin's password reset unlocks it
+        reset = api.patch(
+            f"{V1}/users/{created.json()['id']}",
+            json={"password": PASSWORD},
+            headers=world.headers("admin"),
+        )
+        assert reset.status_code == 200
+        again = api.post(f"{V1}/auth/login", json={"username": username, "password": PASSWORD})
+        assert again.status_code == 200
+        api.cookies.clear()
 
     def test_patients_get_no_api_token(self, api: TestClient, world: World) -> None:
         reply = api.post(

@@ -43,16 +43,28 @@ def enqueue_coding(session: Session, document: Document) -> str:
 
 
 def wait_for_document(
-    factory: sessionmaker[Session], document_id: str, *, timeout: float, interval: float = 0.05
+    factory: sessionmaker[Session],
+    document_id: str,
+    *,
+    timeout: float,
+    first: float = 0.05,
+    longest: float = 0.25,
 ) -> str:
-    """Poll the document's status until it is coded or failed, or ``timeout`` passes."""
+    """Poll the document's status until it is coded or failed, or ``timeout`` passes.
+
+    The interval starts at ``first`` and doubles up to ``longest``: a short note is answered
+    quickly, and waiting clients do not crowd the database (on SQLite every poll is a short
+    write-locked transaction).
+    """
     deadline = time.monotonic() + timeout
+    interval = first
     while True:
         with factory() as session:
             status = session.scalar(select(Document.status).where(Document.id == document_id))
         if status is None or status in FINISHED or time.monotonic() >= deadline:
             return status or "missing"
-        time.sleep(interval)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(interval * 2, longest)
 
 
 class InlineWorker:
