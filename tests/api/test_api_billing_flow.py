@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_world import TestClient, World, patient_cookie
+from api_world import PASSWORD, TestClient, World, patient_cookie
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +107,27 @@ def coded_encounter(
         session.get_one(Encounter, encounter_id).status = "coded"
         session.commit()
     return encounter_id
+
+
+def patient_login(api: TestClient, world: World, patient_id: str) -> dict[str, str]:
+    """A patient user for ``patient_id`` (created by the admin), logged in: its cookie."""
+    username = f"pt-{patient_id[:12]}"
+    created = api.post(
+        f"{V1}/users",
+        json={
+            "username": username,
+            "password": PASSWORD,
+            "role": "patient",
+            "patient_id": patient_id,
+        },
+        headers=world.headers("admin"),
+    )
+    assert created.status_code == 201, created.text
+    reply = api.post(f"{V1}/auth/login", json={"username": username, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    cookie = reply.cookies["medcoder_session"]
+    api.cookies.clear()
+    return {"Cookie": f"medcoder_session={cookie}"}
 
 
 def build(api: TestClient, world: World, encounter_id: str) -> dict[str, object]:
@@ -242,8 +263,8 @@ class TestClaimsToLedger:
         statuses = [api.get(f"{V1}/claims/{c['id']}", headers=biller).json() for c in claims]
         assert [s["status"] for s in statuses] == ["partially_paid", "denied"]
         remittances = api.get(f"{V1}/remittances", headers=coder).json()["items"]
-        mine = [r for r in remittances if r["id"] == result["remittances"][0]["remittance_id"]]
-        assert len(mine) == 1 and mine[0]["posted_claims"] == 2
+        ours = [r for r in remittances if r["id"] == result["remittances"][0]["remittance_id"]]
+        assert len(ours) == 1 and ours[0]["posted_claims"] == 2
 
         # The ledger: the payer owes nothing more; the patient owes their share.
         ledger = api.get(f"{V1}/encounters/{encounters[0]}/ledger", headers=coder).json()
@@ -257,6 +278,27 @@ class TestClaimsToLedger:
         assert paid + owed + written_down == total
         balance = api.get(f"{V1}/patients/{patients[0]}/balance", headers=biller).json()
         assert Decimal(balance["balance"]) == owed
+        # The patient reads their own statement (and nobody else's).
+        mine = patient_login(api, world, patients[0])
+        statement = api.get(f"{V1}/patients/{patients[0]}/statement", headers=mine)
+        assert statement.status_code == 200, statement.text
+        assert Decimal(statement.json()["balance"]) == owed
+        assert sorted(c["description"].split(" (")[0] for c in statement.json()["charges"]) == [
+            "Coinsurance",
+            "Deductible",
+        ]
+        assert statement.json()["practice"]["name"] == "EXAMPLE FAMILY MEDICINE"
+        html = api.get(
+            f"{V1}/patients/{patients[0]}/statement", params={"format": "html"}, headers=mine
+        )
+        assert html.headers["content-type"].startswith("text/html")
+        assert f"${owed:,.2f}" in html.text
+        pdf = api.get(
+            f"{V1}/patients/{patients[0]}/statement", params={"format": "pdf"}, headers=mine
+        )
+        assert pdf.content.startswith(b"%PDF")
+        assert api.get(f"{V1}/patients/{patients[1]}/statement", headers=mine).status_code == 404
+        assert api.get(f"{V1}/patients/{patients[1]}/balance", headers=mine).status_code == 404
 
         # The denial waits in the worklist (one item per denied line) until resolved.
         worklist = api.get(
@@ -344,6 +386,66 @@ class TestClaimsToLedger:
             )
         empty = post_x12(api, world, "/remittances", "   ")
         assert empty.status_code == 422
+
+    def test_batch_retry_and_replacement_claim(
+        self, api: TestClient, api_factory: sessionmaker[Session], world: World
+    ) -> None:
+        biller = world.headers("biller")
+        encounter_id = coded_encounter(
+            api, api_factory, world, insured_patient(api, api_factory, world)
+        )
+        original = build(api, world, encounter_id)
+        key = {**biller, "Idempotency-Key": f"batch-{encounter_id}"}
+        first = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=key)
+        assert first.status_code == 201, first.text
+        # A retry (the answer was lost) gets the same file, not a second batch.
+        retry = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=key)
+        assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+        assert retry.text == first.text
+        assert retry.headers["X-Control-Number"] == first.headers["X-Control-Number"]
+        # The payer's 277CA rejects it; applying the same 277CA again moves nothing.
+        ack = ACK_277.read_text().replace("PCN1002", str(original["patient_control_number"]))
+        rejected = post_x12(api, world, "/acknowledgements", ack)
+        assert rejected.status_code == 200, rejected.text
+        assert {
+            "claim_id": original["patient_control_number"],
+            "before": "submitted",
+            "after": "rejected",
+        } in rejected.json()["changes"]
+        assert post_x12(api, world, "/acknowledgements", ack).json()["changes"] == []
+        # A replacement (frequency 7) of the rejected claim: built, pointing at the original,
+        # which becomes corrected; it goes out in a file of its own with a new control number.
+        replacement = api.post(
+            f"{V1}/claims",
+            json={
+                "encounter_id": encounter_id,
+                "frequency": "7",
+                "original_claim_reference": "ICN0001",
+            },
+            headers=biller,
+        )
+        assert replacement.status_code == 201, replacement.text
+        assert replacement.json()["replaces_claim_id"] == original["id"]
+        assert replacement.json()["frequency"] == "7"
+        old = api.get(f"{V1}/claims/{original['id']}", headers=biller).json()
+        assert old["status"] == "corrected"
+        second = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=biller)
+        assert second.status_code == 201, second.text
+        assert int(second.headers["X-Control-Number"]) > int(first.headers["X-Control-Number"])
+        assert validate_x12(second.text).ok
+        assert "REF*F8*ICN0001" in second.text
+        void_without_claim = api.post(
+            f"{V1}/claims",
+            json={
+                "encounter_id": coded_encounter(
+                    api, api_factory, world, insured_patient(api, api_factory, world)
+                ),
+                "frequency": "8",
+                "original_claim_reference": "ICN0002",
+            },
+            headers=biller,
+        )
+        assert void_without_claim.status_code == 409
 
     def test_error_edits_answer_422_naming_them(
         self, api: TestClient, api_factory: sessionmaker[Session], world: World

@@ -1,16 +1,19 @@
-"""Billing: the denials worklist (list, resolve), an encounter's ledger, a patient's balance.
+"""Billing: the denials worklist (list, resolve), an encounter's ledger, a patient's balance
+and statement.
 
 Billers and admins resolve denials; staff read the worklist and ledgers; a patient reads only
-their own balance. Every read and change is an audit event.
+their own balance and statement. Every read and change is an audit event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
@@ -25,11 +28,18 @@ from medcoder.api.routes._common import (
     page_params,
     well_formed_id,
 )
-from medcoder.api.routes.claims import BILLING_READ, BILLING_WRITE, actor
+from medcoder.api.routes.claims import (
+    BILLING_READ,
+    BILLING_WRITE,
+    PRACTICE_ENV,
+    actor,
+    current_practice,
+)
 from medcoder.api.schemas import Page
 from medcoder.billing.adjustment_rules import ACTION_TEXT, Action
 from medcoder.billing.ledger import balances
 from medcoder.billing.ledger_store import encounter_entries, patient_balance
+from medcoder.billing.statements import Statement, StatementPractice
 from medcoder.store.billing_models import DenialRecord
 
 __all__ = ["router"]
@@ -253,3 +263,64 @@ def read_patient_balance(
     audit(session, request, who, "patient_balance.read", f"patient/{patient.id}")
     session.commit()
     return PatientBalance(patient_id=patient.id, balance=owed)
+
+
+def _statement_practice() -> StatementPractice:
+    """Who sends the statement: the practice file's billing provider when one is configured."""
+    if not os.environ.get(PRACTICE_ENV, "").strip():
+        return StatementPractice("Your medical practice")
+    practice = current_practice()
+    provider = practice.billing_provider
+    address: tuple[str, ...] = ()
+    if provider.address is not None:
+        a = provider.address
+        address = tuple(x for x in (a.line1, a.line2, f"{a.city} {a.state} {a.postal_code}") if x)
+    phone = practice.spec.submitter.phone
+    return StatementPractice(provider.name, address, f"{phone[:3]}-{phone[3:6]}-{phone[6:]}")
+
+
+@router.get(
+    "/patients/{patient_id}/statement",
+    response_model=Statement,
+    responses={
+        200: {
+            "description": "The statement (JSON; HTML or PDF with ?format=)",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        **problem_responses(401, 403, 404, 503),
+    },
+)
+def read_patient_statement(
+    patient_id: str,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*BILLING_READ, Role.PATIENT))],
+    on: Annotated[dt.date | None, Query(description="Statement date (default: today)")] = None,
+    format: Annotated[Literal["json", "html", "pdf"], Query()] = "json",  # noqa: A002
+) -> Any:
+    """The patient's statement: their share of each claim, their payments, the balance and its
+    aging (0-30, 31-60, 61-90, over 90 days). A patient sees only their own."""
+    from medcoder.billing.patient_billing import statement_for_patient
+    from medcoder.billing.statements import render_statement_html, render_statement_pdf
+
+    patient = load_patient(session, request, who, patient_id)
+    statement = statement_for_patient(
+        session, who.org_id, patient.id, _statement_practice(), on=on or dt.date.today()
+    )
+    audit(
+        session,
+        request,
+        who,
+        "statement.read",
+        f"patient/{patient.id}",
+        detail={"format": format},
+    )
+    session.commit()
+    if format == "html":
+        return HTMLResponse(render_statement_html(statement))
+    if format == "pdf":
+        return Response(render_statement_pdf(statement), media_type="application/pdf")
+    return statement

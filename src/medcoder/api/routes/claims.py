@@ -176,6 +176,9 @@ def current_practice() -> Practice:
 async def x12_body(request: Request) -> str:
     """The request body as X12 text (raw body, any content type; size-limited)."""
     limit = get_resources(request).settings.max_document_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProblemError(413, f"the file is larger than {limit} bytes")
     raw = await request.body()
     if len(raw) > limit:
         raise ProblemError(413, f"the file is larger than {limit} bytes")
