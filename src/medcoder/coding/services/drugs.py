@@ -12,7 +12,7 @@ taken by mouth, inhaled or prescribed is not a service line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from medcoder.codesets.hcpcs import BillingUnit
@@ -24,7 +24,7 @@ from medcoder.coding.services.administration import (
 from medcoder.coding.services.doses import DOSE, doses_in, units_for
 from medcoder.coding.services.lines import LineMaker
 from medcoder.coding.services.model import CodedService, ServiceKind
-from medcoder.coding.services.scan import Mention, Scanner, minutes_in
+from medcoder.coding.services.scan import Mention, Scanner, minutes_in, site_in
 from medcoder.errors import CodeError
 
 __all__ = ["DRUGS", "DrugCode", "find_drugs"]
@@ -218,17 +218,35 @@ def _drug_lines(
     return lines
 
 
+def _merged(lines: list[CodedService]) -> list[CodedService]:
+    """One line per J-code: the units of each administration summed."""
+    out: dict[str, CodedService] = {}
+    for line in lines:
+        known = out.get(line.code)
+        out[line.code] = (
+            line
+            if known is None
+            else replace(
+                known,
+                units=known.units + line.units,
+                evidence=(*known.evidence, *line.evidence),
+                rationale=f"{known.rationale} + {line.rationale}",
+            )
+        )
+    return list(out.values())
+
+
 def find_drugs(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     """J-code lines and administration lines for the drugs injected or infused today."""
     given: list[tuple[DrugCode, GivenDrug]] = []
-    seen: set[str] = set()
+    # A drug named again is the same administration unless both name different sites
+    # ("Kenalog 40 mg into the right knee ... Kenalog 40 mg into the left shoulder").
+    seen: dict[str, set[str]] = {}
     mentions = list(scanner.mentions(_DRUG_PATTERN, "A drug administration"))
     for index, mention in enumerate(mentions):
         match = _DRUG_PATTERN.match(scanner.note.text, mention.start)
         assert match is not None and match.lastgroup is not None
         drug = DRUGS[int(match.lastgroup[1:])]
-        if drug.name in seen:
-            continue
         following = mentions[index + 1] if index + 1 < len(mentions) else None
         same = following is not None and following.context_start == mention.context_start
         own = (
@@ -239,11 +257,16 @@ def find_drugs(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
         route = _route(mention, own)
         if route is None:
             continue
-        seen.add(drug.name)
+        site = site_in(own) or site_in(mention.context)
+        sites = seen.get(drug.name)
+        if sites is not None and (not site or site in sites or "" in sites):
+            continue
+        seen.setdefault(drug.name, set()).add(site)
         given.append((drug, GivenDrug(drug.name, mention, route, minutes_in(mention.after))))
     lines: list[CodedService] = []
     for drug, item in given:
         lines.extend(_drug_lines(maker, scanner, drug, item))
+    lines = _merged(lines)
     billed = {e.start for line in lines for e in line.evidence}
     given_drugs = [g for _, g in given if g.mention.start in billed]
     infused = {g.mention.context_start for g in given_drugs if g.route in ("infusion", "push")}

@@ -149,6 +149,10 @@ def _joints(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
             context = _earlier_joint(scanner, mention)
             if not context:
                 continue
+        earlier = [x for x in scanner.note.sentences if x.end <= mention.context_start][-1:]
+        before = scanner.note.text_of(earlier[0]) if earlier else ""  # "Ultrasound used. ..."
+        if _JOINT_ACT.search(before):
+            before = ""  # another injection's sentence: its guidance is its own
         previous = 0
         last_end = -1
         for joint in _JOINT_WORD.finditer(context):
@@ -159,12 +163,14 @@ def _joints(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
             size = joint.lastgroup or ""
             _, plain, guided, _ = next(s for s in _JOINT_SIZES if s[0] == size)
             side = side_of(context[previous : joint.end()])
+            if not side:  # "the knee (right)", "knee, left"
+                side = side_of(" ".join(context[joint.end() :].split()[:2]))
             previous = joint.end()
             name = joint[0].lower().rstrip("s") if joint[0].lower() != "ankles" else "ankle"
             if (name, side) in seen:
                 continue
             seen.add((name, side))
-            with_us = bool(_ULTRASOUND.search(context))
+            with_us = bool(_ULTRASOUND.search(context) or _ULTRASOUND.search(before))
             code = guided if with_us else plain
             why = f"{size} joint/bursa ({joint[0]}) {mention.text.lower()}" + (
                 " with ultrasound guidance" if with_us else ""
