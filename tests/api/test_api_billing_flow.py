@@ -5,6 +5,7 @@ and who may do what (billers write, coders read, other organizations see nothing
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -583,3 +584,24 @@ def test_no_practice_file_is_503(
     reply = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=world.headers("biller"))
     assert reply.status_code == 503
     assert "MEDCODER_PRACTICE_FILE" in reply.json()["detail"]
+
+
+def test_same_835_posted_concurrently_posts_once(
+    api: TestClient, api_factory: sessionmaker[Session], world: World
+) -> None:
+    claim = build(
+        api,
+        world,
+        coded_encounter(api, api_factory, world, insured_patient(api, api_factory, world)),
+    )
+    submitted = api.post(f"{V1}/claims/{claim['id']}/submit", headers=world.headers("biller"))
+    assert submitted.status_code == 200, submitted.text
+    era = sample_835([(claim, "paid")], f"EFT{uuid.uuid4().hex[:12]}")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        replies = list(pool.map(lambda _: post_x12(api, world, "/remittances", era), range(3)))
+    assert sorted(r.status_code for r in replies) == [200, 200, 201], [r.text for r in replies]
+    ledger = api.get(
+        f"{V1}/encounters/{claim['encounter_id']}/ledger", headers=world.headers("biller")
+    ).json()
+    charges = [e for e in ledger["entries"] if e["kind"] == "charge"]
+    assert len(charges) == 1 and Decimal(ledger["insurance_balance"]) == 0
