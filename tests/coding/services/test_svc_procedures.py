@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from medcoder.codesets import KnowledgeBase
-from medcoder.coding import DiagnosisCoder
 from medcoder.coding.procedures import (
     ProcedureCoder,
     ProcedureResult,
@@ -32,15 +31,35 @@ OFFICE = (
 )
 
 
-def _code(kb: KnowledgeBase, text: str, **envelope: str) -> tuple[CodingResult, ProcedureResult]:
+def _diagnoses(
+    text: str, pairs: list[tuple[str, str]], setting: str = "outpatient"
+) -> CodingResult:
+    """The assigned diagnoses, given (code, words of the note), so that these tests check
+    procedure coding whatever diagnosis coding assigns."""
+    found = []
+    for code, words in pairs:
+        start = text.index(words)
+        found.append(
+            CodeSuggestion(code, words, 0.9, "given", (Evidence(start, start + len(words), words),))
+        )
+    return CodingResult("t", setting, dt.date(2026, 5, 14), tuple(found))
+
+
+def _code(
+    kb: KnowledgeBase, text: str, pairs: list[tuple[str, str]], **envelope: str
+) -> tuple[CodingResult, ProcedureResult]:
     document = read_document(text, date_of_service="2026-05-14", **envelope)  # type: ignore[arg-type]
-    diagnoses = DiagnosisCoder(kb).code(document)
+    diagnoses = _diagnoses(text, pairs, envelope.get("setting", "outpatient"))
     return diagnoses, ProcedureCoder(kb).code(parse_note(document), diagnoses)
 
 
 @pytest.fixture(scope="module")
 def office(kb: KnowledgeBase) -> tuple[CodingResult, ProcedureResult]:
-    return _code(kb, OFFICE)
+    return _code(
+        kb,
+        OFFICE,
+        [("H61.21", "Impacted cerumen, right ear"), ("I10", "Essential hypertension")],
+    )
 
 
 class TestOfficeVisit:
@@ -84,6 +103,7 @@ class TestInpatient:
             kb,
             "Hospital course: Acute appendicitis. Laparoscopic appendectomy was performed. "
             "ECG showed sinus rhythm.\nDischarge diagnosis: Acute appendicitis.",
+            [("K35.80", "Acute appendicitis")],
             setting="inpatient",
         )
         assert result.pcs is not None
@@ -149,10 +169,17 @@ class TestEmergencyDepartment:
 
 class TestServiceOnlyVisits:
     def test_a_vaccination_alone_bills_no_em(self, kb: KnowledgeBase) -> None:
-        _, result = _code(
-            kb, "Procedure: Tdap given IM today.\nAssessment: Encounter for immunization."
-        )
+        # The diagnoses are given, so the test does not depend on diagnosis coding.
+        text = "Procedure: Tdap given IM today.\nAssessment: Encounter for immunization."
+        start = text.index("Encounter for immunization")
+        evidence = Evidence(start, start + 26, "Encounter for immunization")
+        z23 = CodeSuggestion("Z23", "Encounter for immunization", 0.9, "index", (evidence,))
+        diagnoses = CodingResult("t", "outpatient", dt.date(2026, 5, 14), (z23,))
+        document = read_document(text, date_of_service="2026-05-14")
+        result = ProcedureCoder(kb).code(parse_note(document), diagnoses)
         assert [line.code for line in result.lines] == ["90715", "90471"]
+        assert [line.diagnosis_pointers for line in result.lines] == [(1,), (1,)]
+        assert result.added_diagnoses == ()
         assert any("no problem is addressed besides the services" in w for w in result.warnings)
 
     def test_a_diagnosis_taken_from_a_vaccine_name_is_flagged(self) -> None:
