@@ -354,3 +354,21 @@ class TestBatchUpload:
         assert (
             api.get(f"{V1}/encounters/{eid}/documents", headers=world.headers("coder")).json() == []
         )
+
+
+class TestAppLifespan:
+    def test_worker_runs_until_the_last_lifespan_ends(self, db_url: str) -> None:
+        from medcoder.api import Settings, create_app
+
+        settings = Settings(database_url=db_url, upgrade_database=False, inline_coding=True)
+        app = create_app(settings)
+        resources = app.state.resources
+        with TestClient(app) as first:
+            worker = resources.worker
+            assert worker is not None
+            with TestClient(app) as second:
+                assert resources.worker is worker  # not a second worker
+                assert second.get(f"{V1}/health").status_code == 200
+            assert resources.worker is worker  # still running for the first client
+            assert first.get(f"{V1}/health").status_code == 200
+        assert resources.worker is None

@@ -8,17 +8,28 @@ the operations are parametrized here and each runs its strategy under ``hypothes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from api_world import TestClient, World
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from medcoder.api import Settings, create_app
 
 MAX_EXAMPLES = 6
 DEADLINE_MS = 10_000
+
+
+@pytest.fixture(autouse=True)
+def _end_asgi_lifespans() -> Iterator[None]:
+    """schemathesis starts the app's lifespan for its ASGI calls and keeps it until asked to end
+    it (its own pytest plugin does this after each test): end it here too."""
+    yield
+    asgi.shutdown_lifespans()
 
 
 def _operations() -> list[tuple[str, str]]:

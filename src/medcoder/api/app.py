@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -64,15 +65,27 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
         ),
     )
 
+    # A server runs one lifespan; test clients may run several at once over the same app. The
+    # worker starts with the first and everything is closed with the last.
+    lifespans = [0]
+    lock = threading.Lock()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.inline_coding:
-            resources.worker = InlineWorker(resources.session_factory, resources.kb, coder=coder)
-            resources.worker.start()
+        with lock:
+            lifespans[0] += 1
+            if settings.inline_coding and resources.worker is None:
+                resources.worker = InlineWorker(
+                    resources.session_factory, resources.kb, coder=coder
+                )
+                resources.worker.start()
         try:
             yield
         finally:
-            resources.close()
+            with lock:
+                lifespans[0] -= 1
+                if lifespans[0] == 0:
+                    resources.close()
 
     app = FastAPI(
         title="medcoder",
