@@ -1,6 +1,7 @@
 """X12 speed: 837 claims written per second, 835 claims read per second, next to pyx12.
 
-Run: `.venv/bin/python benchmarks/x12_bench.py [--claims 5000] [--validate-claims 300] [--seed 7]`.
+Run: `.venv/bin/python benchmarks/x12_bench.py [--claims 5000] [--validate-claims 300] [--seed 7]
+[--database]`.
 
 The claims are made up from a fixed seed by `medcoder.claims.samples.generate_claims` (the 837
 part is skipped, with a note, where the claims package has no writer yet). The 835 pays the
@@ -12,6 +13,8 @@ each file it prints, in claims per second:
 - pyx12 4.0 on the same files: `X12Reader` (segment tokenizer, no loops or values), and
   `x12n_document` (walks its implementation-guide map and validates: the full parse pyx12
   offers), the latter on the first `--validate-claims` claims only because it is slow.
+- with `--database`: posting the whole 835 into a fresh SQLite file (read, plan, ledger rows,
+  denials, audit event; one transaction).
 """
 
 from __future__ import annotations
@@ -92,11 +95,67 @@ def pyx12_validate(path: Path) -> bool:
     return ok
 
 
+def post_into_sqlite(era: str, view: list[SampleClaim], tmp: Path) -> float:
+    """Seconds to post ``era`` into a fresh, migrated SQLite database (encounters seeded)."""
+    import datetime as dt
+    import os
+
+    from medcoder.billing.store import InMemoryClaimSource, post_835
+    from medcoder.store.db import make_engine, make_session_factory, upgrade
+    from medcoder.store.models import Encounter, Organization, Patient
+
+    os.environ.setdefault("MEDCODER_ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with factory() as session, session.begin():
+        org = Organization(name="bench")
+        session.add(org)
+        session.flush()
+        patient = Patient(
+            org_id=org.id, first_name="Bench", last_name="Patient", birth_date=dt.date(1970, 1, 1)
+        )
+        session.add(patient)
+        session.flush()
+        encounters = [
+            Encounter(org_id=org.id, patient_id=patient.id, date_of_service=dt.date(2026, 5, 1))
+            for _ in view
+        ]
+        session.add_all(encounters)
+        session.flush()
+        billed = {
+            c.patient_control_number.upper(): BilledClaim(
+                c.patient_control_number.upper(),
+                e.id,
+                patient.id,
+                sum((ln.charge for ln in c.lines), Decimal(0)),
+                tuple(BilledLine(ln.control_number, ln.code, ln.charge) for ln in c.lines),
+            )
+            for c, e in zip(view, encounters, strict=True)
+        }
+        org_id = org.id
+    start = time.perf_counter()
+    with factory() as session, session.begin():
+        report = post_835(
+            era,
+            session=session,
+            org_id=org_id,
+            claims=InMemoryClaimSource(billed),
+            texts=StaticCodeTexts({}, {}),
+        )
+    seconds = time.perf_counter() - start
+    assert report.posted == 1
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=5000)
     parser.add_argument("--validate-claims", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database", action="store_true", help="also post the 835 into a new SQLite database"
+    )
     args = parser.parse_args()
     n, small = args.claims, min(args.validate_claims, args.claims)
     claims, view, note = sample_claims(n, args.seed)
@@ -185,6 +244,9 @@ def main() -> None:
             n,
         )
     )
+    if args.database:
+        seconds = post_into_sqlite(era, view, tmp)
+        rows.append(("835 post", "medcoder post_835 (SQLite file, one transaction)", seconds, n))
 
     size = len(era) / 1e6
     print(f"{n} claims (seed {args.seed}); 835 file {size:.1f} MB; pyx12 validation on {small}")

@@ -4,6 +4,7 @@ patient's share of each claim (for statements)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -12,40 +13,55 @@ from medcoder.billing.ledger import Account, EntryKind, LedgerEntry
 from medcoder.billing.statements import PatientCharge, PatientPayment
 from medcoder.errors import InputError
 from medcoder.store.billing_models import LedgerEntryRecord
+from medcoder.store.db import new_id
 from medcoder.store.models import Encounter
 
 __all__ = [
     "account_balance",
     "encounter_entries",
     "entry_record",
+    "entry_values",
     "patient_balance",
     "patient_statement_items",
     "record_patient_payment",
 ]
 
 
+def entry_values(
+    entry: LedgerEntry,
+    org_id: str,
+    remittance_id: str | None,
+    encounter_id: str | None,
+    patient_id: str | None,
+) -> dict[str, Any]:
+    """The column values of a ``ledger_entries`` row for ``entry`` (bulk inserts)."""
+    return {
+        "id": new_id(),
+        "org_id": org_id,
+        "remittance_id": remittance_id,
+        "encounter_id": encounter_id,
+        "patient_id": patient_id,
+        "claim_id": entry.claim_id,
+        "line": entry.line,
+        "kind": entry.kind.value,
+        "debit_account": entry.debit.value,
+        "credit_account": entry.credit.value,
+        "amount": entry.amount,
+        "group_code": entry.group,
+        "reason_code": entry.reason,
+        "memo": entry.memo[:200],
+    }
+
+
 def entry_record(
     entry: LedgerEntry,
     org_id: str,
-    remittance_id: str,
+    remittance_id: str | None,
     encounter_id: str | None,
     patient_id: str | None,
 ) -> LedgerEntryRecord:
-    return LedgerEntryRecord(
-        org_id=org_id,
-        remittance_id=remittance_id,
-        encounter_id=encounter_id,
-        patient_id=patient_id,
-        claim_id=entry.claim_id,
-        line=entry.line,
-        kind=entry.kind.value,
-        debit_account=entry.debit.value,
-        credit_account=entry.credit.value,
-        amount=entry.amount,
-        group_code=entry.group,
-        reason_code=entry.reason,
-        memo=entry.memo[:200],
-    )
+    """A ``ledger_entries`` row for ``entry``."""
+    return LedgerEntryRecord(**entry_values(entry, org_id, remittance_id, encounter_id, patient_id))
 
 
 def _balance(session: Session, org_id: str, account: Account, *conditions: object) -> Decimal:

@@ -17,10 +17,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from importlib import resources
 
 import jinja2
-from fpdf import FPDF
 
 __all__ = [
     "AgingBuckets",
@@ -162,23 +162,26 @@ def _money(value: Decimal) -> str:
     return f"${value:,.2f}" if value >= 0 else f"-${-value:,.2f}"
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.FunctionLoader(
-        lambda name: (
-            resources.files("medcoder.billing")
-            .joinpath(f"resources/{name}")
-            .read_text(encoding="utf-8")
-        )
-    ),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-_ENV.filters["money"] = _money
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(
+            lambda name: (
+                resources.files("medcoder.billing")
+                .joinpath(f"resources/{name}")
+                .read_text(encoding="utf-8")
+            )
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["money"] = _money
+    return env
 
 
 def render_statement_html(statement: Statement) -> str:
     """The statement as a standalone HTML page (values escaped)."""
-    return _ENV.get_template("statement.html.j2").render(s=statement)
+    return _environment().get_template("statement.html.j2").render(s=statement)
 
 
 def _latin1(text: str) -> str:
@@ -187,6 +190,8 @@ def _latin1(text: str) -> str:
 
 def render_statement_pdf(statement: Statement, *, compress: bool = True) -> bytes:
     """The statement as a one-or-more-page PDF (core fonts; non Latin-1 characters become ?)."""
+    from fpdf import FPDF  # imported on use: it takes a second to load
+
     s = statement
     pdf = FPDF(format="Letter")
     pdf.set_compression(compress)

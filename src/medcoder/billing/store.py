@@ -20,13 +20,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from medcoder.billing.adjustment_rules import AdjustmentRules
 from medcoder.billing.ledger import EntryKind
-from medcoder.billing.ledger_store import entry_record
+from medcoder.billing.ledger_store import entry_values
 from medcoder.billing.posting import (
     BilledClaim,
     ClaimOutcome,
@@ -44,7 +44,7 @@ from medcoder.store.billing_models import (
     LedgerEntryRecord,
     RemittanceRecord,
 )
-from medcoder.store.db import utcnow
+from medcoder.store.db import new_id, utcnow
 
 __all__ = [
     "ClaimSource",
@@ -147,37 +147,44 @@ def _charged(session: Session, org_id: str, claim_ids: Sequence[str]) -> set[str
 
 
 def _persist(session: Session, org_id: str, remittance_id: str, plan: PostingPlan) -> None:
-    for claim in plan.claims:
-        for entry in claim.entries:
-            session.add(
-                entry_record(entry, org_id, remittance_id, claim.encounter_id, claim.patient_id)
-            )
-        for item in claim.denials:
-            session.add(
-                DenialRecord(
-                    org_id=org_id,
-                    remittance_id=remittance_id,
-                    encounter_id=item.encounter_id,
-                    patient_id=item.patient_id,
-                    claim_id=item.claim_id,
-                    line=item.line,
-                    procedure=item.procedure,
-                    amount=item.amount.quantize(Decimal("0.01")),
-                    group_code=item.group,
-                    carc=item.carc,
-                    carc_text=item.carc_text,
-                    remarks=[{"code": r.code, "text": r.text} for r in item.remarks],
-                    adjustments=[
-                        {"group": a.group, "carc": a.reason, "amount": str(a.amount)}
-                        for a in item.adjustments
-                    ],
-                    cause=item.cause,
-                    action=item.action.value,
-                    payer_claim_control_number=item.payer_claim_control_number,
-                )
-            )
-    for entry in plan.provider_entries:
-        session.add(entry_record(entry, org_id, remittance_id, None, None))
+    """Insert the plan's ledger entries and denials in bulk (one executemany each)."""
+    entries = [
+        entry_values(entry, org_id, remittance_id, claim.encounter_id, claim.patient_id)
+        for claim in plan.claims
+        for entry in claim.entries
+    ]
+    entries += [entry_values(e, org_id, remittance_id, None, None) for e in plan.provider_entries]
+    denials = [
+        {
+            "id": new_id(),
+            "org_id": org_id,
+            "remittance_id": remittance_id,
+            "encounter_id": item.encounter_id,
+            "patient_id": item.patient_id,
+            "claim_id": item.claim_id,
+            "line": item.line,
+            "procedure": item.procedure,
+            "amount": item.amount.quantize(Decimal("0.01")),
+            "group_code": item.group,
+            "carc": item.carc,
+            "carc_text": item.carc_text,
+            "remarks": [{"code": r.code, "text": r.text} for r in item.remarks],
+            "adjustments": [
+                {"group": a.group, "carc": a.reason, "amount": str(a.amount)}
+                for a in item.adjustments
+            ],
+            "cause": item.cause,
+            "action": item.action.value,
+            "payer_claim_control_number": item.payer_claim_control_number,
+            "status": "open",
+        }
+        for claim in plan.claims
+        for item in claim.denials
+    ]
+    if entries:
+        session.execute(insert(LedgerEntryRecord), entries)
+    if denials:
+        session.execute(insert(DenialRecord), denials)
 
 
 def _close_reversed_denials(session: Session, org_id: str, plan: PostingPlan) -> None:
