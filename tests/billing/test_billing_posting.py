@@ -146,12 +146,19 @@ class TestReversalAndCorrection:
 
 
 class TestMatching:
-    def test_unmatched_claim_posts_nothing(self) -> None:
+    def test_unmatched_claim_posts_only_its_cash_as_unapplied(self) -> None:
         billed = billed_claims()
         del billed["PCN1002"]
         plan = plan_posting(read_835(read_sample("era_mixed.835"))[0], billed, RULES, NO_TEXTS)
         assert plan.unmatched == ("PCN1002",)
         assert [c.claim_id for c in plan.claims] == ["PCN1001", "PCN1003"]
+        (held,) = plan.unapplied_entries  # its 140.00 waits, unapplied, with the cash
+        assert (held.debit, held.credit, held.amount) == (
+            Account.CASH,
+            Account.UNAPPLIED,
+            d("140.00"),
+        )
+        assert balances(plan.entries)[Account.CASH] == d("172.30")
         assert "claim PCN1002: no billed claim has this patient control number" in plan.warnings
 
     def test_line_without_control_number_matches_by_code_and_charge(self) -> None:

@@ -16,6 +16,7 @@ Accounts::
     other_adjustments   debit: routine other adjustments (OA-23 ...)
     provider_adjustments debit: PLB amounts the payer withheld
     write_offs     debit: denied amounts written off from the worklist
+    unapplied      credit: payments for claims no billed claim matches (held until applied)
 
 A denied amount waits in ``denials`` until the biller resolves it: appealed or resubmitted
 moves it back to ``insurance_ar`` (the payer is expected to pay again), written off to
@@ -47,6 +48,7 @@ class Account(StrEnum):
     OTHER_ADJUSTMENTS = "other_adjustments"
     PROVIDER_ADJUSTMENTS = "provider_adjustments"
     WRITE_OFFS = "write_offs"
+    UNAPPLIED = "unapplied"
 
 
 # Accounts whose balance is debits - credits (assets and expenses); the others credits - debits.
@@ -74,6 +76,7 @@ class EntryKind(StrEnum):
     DENIAL = "denial"
     OTHER_ADJUSTMENT = "other_adjustment"
     PROVIDER_ADJUSTMENT = "provider_adjustment"
+    UNAPPLIED_PAYMENT = "unapplied_payment"
     PATIENT_PAYMENT = "patient_payment"
     DENIAL_RESOLUTION = "denial_resolution"
 

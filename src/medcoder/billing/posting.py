@@ -159,17 +159,20 @@ class ClaimPosting:
 
 @dataclass(frozen=True, slots=True)
 class PostingPlan:
-    """Everything posting a remittance does; ``unmatched`` lists claims no billed claim had."""
+    """Everything posting a remittance does; ``unmatched`` lists claims no billed claim had
+    (their payments go to ``unapplied``, so that cash still equals the payer's deposit)."""
 
     claims: tuple[ClaimPosting, ...]
     provider_entries: tuple[LedgerEntry, ...]
     unmatched: tuple[str, ...]
     warnings: tuple[str, ...]
+    unapplied_entries: tuple[LedgerEntry, ...] = ()
 
     @property
     def entries(self) -> tuple[LedgerEntry, ...]:
         """Every ledger entry of the plan."""
-        return tuple(e for c in self.claims for e in c.entries) + self.provider_entries
+        claims = tuple(e for c in self.claims for e in c.entries)
+        return claims + self.provider_entries + self.unapplied_entries
 
 
 _POSTING: dict[AdjustmentKind, tuple[EntryKind, Account]] = {
@@ -342,7 +345,8 @@ def plan_posting(
     Args:
         remittance: one 835 transaction (see :func:`medcoder.claims.readers.read_835`).
         billed: the billed claims by patient control number (upper case); a claim payment
-            whose number is missing is reported in ``unmatched`` and posts nothing.
+            whose number is missing is reported in ``unmatched``; its payment is held in
+            ``unapplied`` (no encounter) until someone applies it.
         rules: how each adjustment is treated (:meth:`AdjustmentRules.default`).
         texts: CARC/RARC wording.
 
@@ -351,11 +355,22 @@ def plan_posting(
     """
     postings: list[ClaimPosting] = []
     unmatched: list[str] = []
+    unapplied: list[LedgerEntry] = []
     charged: set[str] = set()
     for payment in remittance.claims:
         claim = billed.get(payment.patient_control_number.upper())
         if claim is None:
             unmatched.append(payment.patient_control_number)
+            entry = make_entry(
+                EntryKind.UNAPPLIED_PAYMENT,
+                Account.CASH,
+                Account.UNAPPLIED,
+                payment.paid,
+                claim_id=payment.patient_control_number,
+                memo=payment.payer_claim_control_number,
+            )
+            if entry is not None:
+                unapplied.append(entry)
             continue
         post_charge = not claim.charge_posted and claim.claim_id not in charged
         if post_charge:
@@ -378,4 +393,6 @@ def plan_posting(
     warnings += [
         f"claim {pcn}: no billed claim has this patient control number" for pcn in unmatched
     ]
-    return PostingPlan(tuple(postings), tuple(provider), tuple(unmatched), tuple(warnings))
+    return PostingPlan(
+        tuple(postings), tuple(provider), tuple(unmatched), tuple(warnings), tuple(unapplied)
+    )

@@ -153,7 +153,10 @@ def _persist(session: Session, org_id: str, remittance_id: str, plan: PostingPla
         for claim in plan.claims
         for entry in claim.entries
     ]
-    entries += [entry_values(e, org_id, remittance_id, None, None) for e in plan.provider_entries]
+    entries += [
+        entry_values(e, org_id, remittance_id, None, None)
+        for e in plan.provider_entries + plan.unapplied_entries
+    ]
     denials = [
         {
             "id": new_id(),
