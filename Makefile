@@ -21,8 +21,11 @@ $(DEVSTAMP): $(PY) pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	touch $@ $(STAMP)
 
+# The command-line tour (knowledge base, look-ups, coding the sample notes), then the service on a
+# throwaway SQLite database with demo users and coded notes; Ctrl-C stops it.
 demo: $(STAMP)
 	$(VENV)/bin/medcoder demo
+	$(VENV)/bin/medcoder serve --demo
 
 kb: $(STAMP)
 	$(VENV)/bin/medcoder kb build
