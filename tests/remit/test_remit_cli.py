@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from medcoder.cli import app
+from medcoder.codesets import KnowledgeBase
 
 DATA = Path(__file__).with_name("data")
 runner = CliRunner()
@@ -86,3 +87,23 @@ class TestAckRead:
         ]
         code, out, _ = invoke("ack", "read", str(DATA / "claimack.277"))
         assert code == 0 and "rejected for invalid information" in " ".join(out.split())
+
+
+class TestExplain:
+    def test_denials_explained_without_a_database(self, kb: KnowledgeBase) -> None:
+        code, out, err = invoke("remit", "read", str(DATA / "era_mixed.835"), "--explain", "--json")
+        assert code == 0, err
+        (remittance,) = json.loads(out)
+        (denial,) = remittance["denials"]
+        assert (denial["claim_id"], denial["line"], denial["carc"]) == (
+            "PCN1003",
+            "PCN1003-1",
+            "16",
+        )
+        assert denial["carc_text"].startswith("Claim/service lacks information")
+        assert [r["code"] for r in denial["remarks"]] == ["M51", "N290", "MA130"]
+        assert denial["action"] == "correct_and_resubmit"
+        code, out, _ = invoke("remit", "read", str(DATA / "era_mixed.835"), "--explain")
+        flat = " ".join(out.split())
+        assert code == 0 and "denied PCN1003 PCN1003-1 CO-16 250.00" in flat
+        assert "cause: Information is missing" in flat

@@ -115,15 +115,40 @@ def _render_remittance(r: Remittance) -> None:
 @remit_app.command("read")
 def remit_read(
     file: Annotated[Path, typer.Argument(help="An 835 file.")],
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Add each denial's CARC/RARC wording, cause and action."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Read an 835: payer, payee, total, each claim with adjustments, remarks, PLB (no database)."""
     remittances = read_x12_file(file, read_835)
+    denials: list[list[Any]] = [[] for _ in remittances]
+    if explain:
+        from medcoder.billing.code_texts import KbCodeTexts
+        from medcoder.billing.explain import explain_denials
+        from medcoder.cli._common import open_kb
+
+        with open_kb() as kb:
+            texts = KbCodeTexts(kb)
+            denials = [list(explain_denials(r, texts)) for r in remittances]
     if as_json:
-        dump_json([remittance_json(r) for r in remittances])
+        rows = [remittance_json(r) for r in remittances]
+        if explain:
+            for row, items in zip(rows, denials, strict=True):
+                row["denials"] = to_jsonable(items)
+        dump_json(rows)
         return
-    for r in remittances:
+    for r, items in zip(remittances, denials, strict=True):
         _render_remittance(r)
+        for d in items:
+            remarks = "; ".join(f"{m.code} {m.text}" for m in d.remarks)
+            console.print(
+                f"[red]denied[/red] {escape(d.claim_id)} {escape(d.line or 'claim')} "
+                f"{d.group}-{d.carc} {_money(d.amount)}: {escape(d.carc_text)}"
+                + (f" [dim]{escape(remarks)}[/dim]" if remarks else "")
+                + f"\n  cause: {escape(d.cause)}\n  action: {escape(d.action_text)}"
+            )
 
 
 def _render_ack(ack: Acknowledgement) -> None:
