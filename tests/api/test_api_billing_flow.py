@@ -317,6 +317,21 @@ class TestClaimsToLedger:
             ]
         )
         assert denied == Decimal(claims[1]["total_charge"])
+        # A CO denial is the practice's: it may not be billed to the patient.
+        refused = api.post(
+            f"{V1}/denials/{items[0]['id']}/resolve",
+            json={"resolution": "billed_patient"},
+            headers=biller,
+        )
+        assert refused.status_code == 422 and "CO denial" in refused.json()["detail"]
+        assert (
+            api.post(
+                f"{V1}/denials/{items[0]['id']}/resolve",
+                json={"resolution": "written_off"},
+                headers=coder,
+            ).status_code
+            == 403
+        )
         done = api.post(
             f"{V1}/denials/{items[0]['id']}/resolve",
             json={"resolution": "written_off"},
@@ -387,6 +402,17 @@ class TestClaimsToLedger:
             )
         empty = post_x12(api, world, "/remittances", "   ")
         assert empty.status_code == 422
+        # A 277CA is not an 835, an 835 is not an acknowledgement: refused, nothing applied.
+        not_835 = post_x12(api, world, "/remittances", ACK_277.read_text())
+        assert not_835.status_code == 422 and "835" in not_835.json()["detail"]
+        not_ack = post_x12(api, world, "/acknowledgements", era)
+        assert not_ack.status_code == 422
+        assert (
+            api.get(f"{V1}/claims/{claim['id']}", headers=world.headers("biller")).json()["status"]
+            == "submitted"
+        )
+        huge = post_x12(api, world, "/remittances", "ISA" + "*" * 2_100_000)
+        assert huge.status_code == 413
 
     def test_batch_retry_and_replacement_claim(
         self, api: TestClient, api_factory: sessionmaker[Session], world: World
