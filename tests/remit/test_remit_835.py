@@ -256,3 +256,12 @@ class TestInstitutionalRemittance:
             ("L6", "INTEREST", Decimal("-15.00")),
             ("WO", "26155000000007", Decimal("0")),
         ]
+
+
+def test_an_element_longer_than_the_guide_allows_is_rejected() -> None:
+    text = read("era_mixed.835").replace("REF*6R*PCN1001-1", "REF*6R*" + "X" * 51)
+    with pytest.raises(X12ParseError, match=r"\(REF\) element 02: 51 characters, at most 50"):
+        read_835(text)
+    long_pcn = read("era_mixed.835").replace("CLP*PCN1001*", "CLP*" + "P" * 39 + "*")
+    with pytest.raises(X12ParseError, match=r"\(CLP\) element 01: 39 characters, at most 38"):
+        read_835(long_pcn)

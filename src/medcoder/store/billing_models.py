@@ -153,7 +153,7 @@ class DenialRecord(Base):
     patient_id: Mapped[str] = mapped_column(String(32), ForeignKey("patients.id"))
     claim_id: Mapped[str] = mapped_column(String(38))
     line: Mapped[str] = mapped_column(String(50), default="")
-    procedure: Mapped[str] = mapped_column(String(10), default="")
+    procedure: Mapped[str] = mapped_column(String(48), default="")
     amount: Mapped[Decimal] = mapped_column(Cents())
     group_code: Mapped[str] = mapped_column(String(3))
     carc: Mapped[str] = mapped_column(String(5))

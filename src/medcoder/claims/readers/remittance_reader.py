@@ -23,7 +23,7 @@ from medcoder.claims.readers.remittance import (
     ServicePayment,
 )
 from medcoder.claims.readers.tokenizer import Segment, Transaction, read_x12
-from medcoder.claims.readers.values import adjustments, amount, date, optional_amount
+from medcoder.claims.readers.values import adjustments, amount, bounded, date, optional_amount
 
 __all__ = ["read_835", "remittance_from_transaction"]
 
@@ -48,11 +48,11 @@ class _Line:
         elif seg.id == "DTM" and seg.get(1) in {"472", "150"}:
             self.service_date = self.service_date or date(seg, 2)
         elif seg.id == "REF" and seg.get(1) == "6R":
-            self.control_number = seg.get(2)
+            self.control_number = bounded(seg, 2, 50)
         elif seg.id == "AMT" and seg.get(1) == "B6":
             self.allowed = optional_amount(seg, 2)
         elif seg.id == "LQ" and seg.get(1) == "HE" and seg.get(2):
-            self.remarks.append(seg.get(2))
+            self.remarks.append(bounded(seg, 2, 30))
 
     def build(self) -> ServicePayment:
         svc = self.svc
@@ -62,7 +62,7 @@ class _Line:
         original = svc.parts(6)
         return ServicePayment(
             qualifier=procedure[0],
-            code=procedure[1],
+            code=bounded(svc, 1, 48, procedure[1]),
             modifiers=tuple(m for m in procedure[2:6] if m),
             charge=amount(svc, 2, required=True),
             paid=amount(svc, 3, required=True),
@@ -114,14 +114,14 @@ class _Claim:
         if status not in CLAIM_STATUS_TEXT:
             raise clp.error(f"unknown claim status code {status!r}", 2)
         return ClaimPayment(
-            patient_control_number=clp.get(1),
+            patient_control_number=bounded(clp, 1, 38),
             status=status,
             status_text=CLAIM_STATUS_TEXT[status],
             charge=amount(clp, 3, required=True),
             paid=amount(clp, 4, required=True),
             patient_responsibility=amount(clp, 5),
             claim_filing_indicator=clp.get(6),
-            payer_claim_control_number=clp.get(7),
+            payer_claim_control_number=bounded(clp, 7, 50),
             facility_type=clp.get(8),
             frequency=clp.get(9),
             patient_name=self.patient_name,
@@ -282,7 +282,7 @@ def remittance_from_transaction(tx: Transaction) -> Remittance:
         credit_debit=bpr.get(3),
         payment_method=bpr.get(4),
         payment_date=date(bpr, 16),
-        trace_number=trn.get(2) if trn else "",
+        trace_number=bounded(trn, 2, 50) if trn else "",
         trace_originator=trn.get(3) if trn else "",
         production_date=production,
         claims=tuple(built),

@@ -8,10 +8,19 @@ from decimal import Decimal, InvalidOperation
 from medcoder.claims.readers.remittance import Adjustment
 from medcoder.claims.readers.tokenizer import Segment
 
-__all__ = ["ADJUSTMENT_GROUPS", "adjustments", "amount", "date", "optional_amount"]
+__all__ = ["ADJUSTMENT_GROUPS", "adjustments", "amount", "bounded", "date", "optional_amount"]
 
 ADJUSTMENT_GROUPS = frozenset({"CO", "PR", "OA", "PI", "CR"})
 _ZERO = Decimal("0")
+
+
+def bounded(seg: Segment, number: int, longest: int, value: str | None = None) -> str:
+    """Element ``number`` (or ``value`` taken from it), at most ``longest`` characters as the
+    implementation guide allows; longer is malformed (it would not fit where it is kept)."""
+    text = seg.get(number) if value is None else value
+    if len(text) > longest:
+        raise seg.error(f"{len(text)} characters, at most {longest} allowed", number)
+    return text
 
 
 def optional_amount(seg: Segment, number: int) -> Decimal | None:
@@ -59,7 +68,7 @@ def adjustments(seg: Segment) -> list[Adjustment]:
     found: list[Adjustment] = []
     elements = seg.elements
     for first in range(2, min(len(elements), 19) + 1, 3):  # element numbers 2, 5, ... 17
-        reason = elements[first - 1].strip()
+        reason = bounded(seg, first, 5, elements[first - 1].strip())
         if not reason:
             if seg.get(first + 1).strip():
                 raise seg.error("an adjustment amount without a reason code", first + 1)

@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("patient_id", sa.String(32), nullable=False),
         sa.Column("claim_id", sa.String(38), nullable=False),
         sa.Column("line", sa.String(50), nullable=False),
-        sa.Column("procedure", sa.String(10), nullable=False),
+        sa.Column("procedure", sa.String(48), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("group_code", sa.String(3), nullable=False),
         sa.Column("carc", sa.String(5), nullable=False),
