@@ -143,3 +143,11 @@ class TestMalformed:
     def test_bad_adjustment_group(self) -> None:
         error = error_for(MIXED.replace("CAS*CO*45*30", "CAS*XX*45*30"))
         assert (error.segment, error.element) == ("CAS", 1)
+
+
+def test_st_control_number_of_wrong_length() -> None:
+    text = MIXED.replace("ST*835*0001", "ST*835*0000000001").replace(
+        "SE*52*0001", "SE*52*0000000001"
+    )
+    with pytest.raises(X12ParseError, match=r"segment 3 \(ST\) element 02: control number"):
+        read_835(text)

@@ -214,6 +214,8 @@ class _Envelopes:
     def _st(self, seg: Segment) -> None:
         if self.gs is None or self.st is not None:
             raise seg.error("ST outside a functional group or inside another transaction")
+        if not 4 <= len(seg.get(2)) <= 9:
+            raise seg.error(f"control number {seg.get(2)!r} must have 4 to 9 characters", 2)
         self.st, self.body = seg, []
         self.sets += 1
 
