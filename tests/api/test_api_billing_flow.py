@@ -230,6 +230,10 @@ class TestClaimsToLedger:
         for claim in claims:
             now = api.get(f"{V1}/claims/{claim['id']}", headers=biller).json()
             assert now["status"] == "submitted" and now["batch_id"] == x12.headers["X-Batch-Id"]
+        batches = api.get(f"{V1}/claims/batches", headers=coder).json()["items"]
+        ours = [b for b in batches if b["id"] == x12.headers["X-Batch-Id"]]
+        assert len(ours) == 1 and ours[0]["control_number"] == int(number)
+        assert ours[0]["claim_count"] >= 2 and ours[0]["transaction_set"] == "837P"
         nothing_left = api.post(f"{V1}/claims/x12", params={"payer": PAYER}, headers=biller)
         assert nothing_left.status_code == 404
         # Submitting again, or building a second original claim, conflicts.
@@ -264,8 +268,10 @@ class TestClaimsToLedger:
         statuses = [api.get(f"{V1}/claims/{c['id']}", headers=biller).json() for c in claims]
         assert [s["status"] for s in statuses] == ["partially_paid", "denied"]
         remittances = api.get(f"{V1}/remittances", headers=coder).json()["items"]
-        ours = [r for r in remittances if r["id"] == result["remittances"][0]["remittance_id"]]
-        assert len(ours) == 1 and ours[0]["posted_claims"] == 2
+        posted_here = [
+            r for r in remittances if r["id"] == result["remittances"][0]["remittance_id"]
+        ]
+        assert len(posted_here) == 1 and posted_here[0]["posted_claims"] == 2
 
         # The ledger: the payer owes nothing more; the patient owes their share.
         ledger = api.get(f"{V1}/encounters/{encounters[0]}/ledger", headers=coder).json()

@@ -42,7 +42,7 @@ from medcoder.claims.errors import ClaimEditError, ClaimError, ClaimStateError
 from medcoder.claims.practice import Practice, load_practice
 from medcoder.claims.state import ClaimStatus, advance
 from medcoder.errors import MedcoderError
-from medcoder.store.claims_models import ClaimLineRecord, ClaimRecord
+from medcoder.store.claims_models import ClaimLineRecord, ClaimRecord, X12Batch
 
 __all__ = [
     "BILLING_READ",
@@ -416,6 +416,48 @@ def write_x12(
         headers["Idempotent-Replayed"] = "true"
     return Response(
         payload["x12"], status_code=status, media_type="application/edi-x12", headers=headers
+    )
+
+
+class BatchPublic(BaseModel):
+    """An 837 file written: its control number (ISA13/GS06/ST02), payer, claims, checksum."""
+
+    id: str
+    control_number: int
+    transaction_set: str
+    payer_id: str
+    claim_count: int
+    total_charge: Decimal
+    file_name: str
+    sha256: str
+    created_at: dt.datetime
+
+
+@router.get("/batches", response_model=Page[BatchPublic], responses=problem_responses(401, 403))
+def list_batches(
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*BILLING_READ))],
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[BatchPublic]:
+    """The 837 files written for the organization, newest first (their control numbers are
+    what a 999 answers)."""
+    where = [X12Batch.org_id == who.org_id]
+    total = session.scalar(select(func.count()).select_from(X12Batch).where(*where)) or 0
+    rows = session.scalars(
+        select(X12Batch)
+        .where(*where)
+        .order_by(X12Batch.created_at.desc(), X12Batch.control_number.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    ).all()
+    audit(session, request, who, "x12_batch.list", "x12_batch", detail={"count": len(rows)})
+    session.commit()
+    return Page(
+        items=[BatchPublic.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
