@@ -25,6 +25,7 @@ V1 = "/api/v1"
 ROOT = Path(__file__).resolve().parents[2]
 PRACTICE = ROOT / "examples" / "practice" / "practice.yaml"
 ACK_277 = ROOT / "tests" / "remit" / "data" / "claimack.277"
+ACK_999 = ROOT / "tests" / "remit" / "data" / "ack_partial.999"
 PAYER = "EXAMPLE-PAYER"
 
 
@@ -436,15 +437,20 @@ class TestClaimsToLedger:
         assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
         assert retry.text == first.text
         assert retry.headers["X-Control-Number"] == first.headers["X-Control-Number"]
-        # The payer's 277CA rejects it; applying the same 277CA again moves nothing.
-        ack = ACK_277.read_text().replace("PCN1002", str(original["patient_control_number"]))
+        # The clearinghouse's 999 rejects a transaction of that file (its group control
+        # number is the batch's): the file's claims are rejected; applying it again moves
+        # nothing.
+        number = int(first.headers["X-Control-Number"])
+        ack = ACK_999.read_text().replace("AK1*HC*101*", f"AK1*HC*{number}*")
         rejected = post_x12(api, world, "/acknowledgements", ack)
         assert rejected.status_code == 200, rejected.text
-        assert {
-            "claim_id": original["patient_control_number"],
-            "before": "submitted",
-            "after": "rejected",
-        } in rejected.json()["changes"]
+        assert rejected.json()["changes"] == [
+            {
+                "claim_id": original["patient_control_number"],
+                "before": "submitted",
+                "after": "rejected",
+            }
+        ]
         assert post_x12(api, world, "/acknowledgements", ack).json()["changes"] == []
         # A replacement (frequency 7) of the rejected claim: built, pointing at the original,
         # which becomes corrected; it goes out in a file of its own with a new control number.
