@@ -306,6 +306,26 @@ class TestClaimsToLedger:
         )
         assert pdf.content.startswith(b"%PDF")
         assert api.get(f"{V1}/patients/{patients[1]}/statement", headers=mine).status_code == 404
+        # The patient pays part of it at the desk; a retried request posts it once.
+        pay = f"{V1}/patients/{patients[0]}/payments"
+        part = (owed / 2).quantize(Decimal("0.01"))
+        body = {"amount": str(part), "encounter_id": encounters[0], "memo": "desk"}
+        key = {**biller, "Idempotency-Key": f"pay-{patients[0]}"}
+        paid_once = api.post(pay, json=body, headers=key)
+        assert paid_once.status_code == 201, paid_once.text
+        assert Decimal(paid_once.json()["balance"]) == owed - part
+        paid_again = api.post(pay, json=body, headers=key)
+        assert paid_again.json()["id"] == paid_once.json()["id"]
+        after_payment = api.get(f"{V1}/patients/{patients[0]}/balance", headers=mine).json()
+        assert Decimal(after_payment["balance"]) == owed - part
+        for bad in ("0", "-5.00", "1.005"):
+            refused_pay = api.post(pay, json={"amount": bad}, headers=biller)
+            assert refused_pay.status_code == 422, bad
+        assert api.post(pay, json={"amount": "1.00"}, headers=coder).status_code == 403
+        wrong_encounter = api.post(
+            pay, json={"amount": "1.00", "encounter_id": encounters[1]}, headers=biller
+        )
+        assert wrong_encounter.status_code == 422
         assert api.get(f"{V1}/patients/{patients[1]}/balance", headers=mine).status_code == 404
 
         # The denial waits in the worklist (one item per denied line) until resolved.
@@ -569,6 +589,10 @@ class TestBillingAccess:
         assert api.post(f"{path}/submit", headers=other).status_code == 404
         assert api.post(f"{V1}/claims", json=body, headers=other).status_code == 404
         assert api.get(f"{V1}/encounters/{encounter_id}/ledger", headers=other).status_code == 404
+        foreign_payment = api.post(
+            f"{V1}/patients/{patient}/payments", json={"amount": "5.00"}, headers=other
+        )
+        assert foreign_payment.status_code == 404
         listed = api.get(f"{V1}/claims", params={"limit": 200}, headers=other).json()
         assert claim["id"] not in {c["id"] for c in listed["items"]}
         # Org B's batch does not pick up org A's built claim, and org B's 835 cannot pay it.

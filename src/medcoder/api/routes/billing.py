@@ -1,5 +1,5 @@
-"""Billing: the denials worklist (list, resolve), an encounter's ledger, a patient's balance
-and statement.
+"""Billing: the denials worklist (list, resolve), an encounter's ledger, a patient's balance,
+statement and payments.
 
 Billers and admins resolve denials; staff read the worklist and ledgers; a patient reads only
 their own balance and statement. Every read and change is an audit event.
@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from medcoder.api.auditing import audit, audit_denied
@@ -22,7 +22,9 @@ from medcoder.api.deps import Principal, SessionDep, require_roles
 from medcoder.api.policy import Role
 from medcoder.api.problems import ProblemError, problem_responses
 from medcoder.api.routes._common import (
+    IdempotencyKey,
     PageParams,
+    idempotent,
     load_encounter,
     load_patient,
     page_params,
@@ -324,3 +326,76 @@ def read_patient_statement(
     if format == "pdf":
         return Response(render_statement_pdf(statement), media_type="application/pdf")
     return statement
+
+
+class PaymentCreate(BaseModel):
+    """A payment the patient made (at the desk, by phone): whole cents, positive."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    encounter_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    memo: str = Field(default="", max_length=200, pattern=r"^[^\x00]*$")
+
+
+class PaymentPublic(BaseModel):
+    id: str
+    patient_id: str
+    encounter_id: str | None
+    amount: Decimal
+    memo: str
+    balance: Decimal
+
+
+@router.post(
+    "/patients/{patient_id}/payments",
+    status_code=201,
+    response_model=PaymentPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def record_payment(
+    patient_id: str,
+    body: PaymentCreate,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, Depends(require_roles(*BILLING_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Post a payment the patient made (``cash`` debit, ``patient_ar`` credit); answers the
+    patient's new balance. Send an ``Idempotency-Key``: a retried payment is posted once."""
+    from medcoder.billing.ledger_store import record_patient_payment
+
+    def create() -> tuple[int, PaymentPublic]:
+        patient = load_patient(session, request, who, patient_id)
+        if body.encounter_id is not None:
+            encounter = load_encounter(session, request, who, body.encounter_id)
+            if encounter.patient_id != patient.id:
+                raise ProblemError(422, "the encounter is not this patient's", field="encounter_id")
+        entry = record_patient_payment(
+            session,
+            who.org_id,
+            patient_id=patient.id,
+            encounter_id=body.encounter_id,
+            amount=body.amount,
+            memo=body.memo,
+        )
+        audit(
+            session,
+            request,
+            who,
+            "patient_payment.create",
+            f"ledger_entry/{entry.id}",
+            detail={"patient_id": patient.id, "amount": str(entry.amount)},
+        )
+        owed = patient_balance(session, who.org_id, patient.id)
+        session.commit()
+        return 201, PaymentPublic(
+            id=entry.id,
+            patient_id=patient.id,
+            encounter_id=entry.encounter_id,
+            amount=entry.amount,
+            memo=entry.memo,
+            balance=owed,
+        )
+
+    return idempotent(request, who, idempotency_key, body.model_dump(mode="json"), create)
