@@ -667,3 +667,31 @@ def test_same_835_posted_concurrently_posts_once(
     ).json()
     charges = [e for e in ledger["entries"] if e["kind"] == "charge"]
     assert len(charges) == 1 and Decimal(ledger["insurance_balance"]) == 0
+
+
+def test_concurrent_builds_leave_one_claim(
+    api: TestClient, api_factory: sessionmaker[Session], world: World
+) -> None:
+    encounter_id = coded_encounter(
+        api, api_factory, world, insured_patient(api, api_factory, world)
+    )
+
+    def post(_: int) -> httpx.Response:
+        reply: httpx.Response = api.post(
+            f"{V1}/claims", json={"encounter_id": encounter_id}, headers=world.headers("biller")
+        )
+        return reply
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        replies = list(pool.map(post, range(3)))
+    # A claim not yet sent is rebuilt in place: every build succeeds, one claim remains.
+    assert [r.status_code for r in replies] == [201, 201, 201], [r.text for r in replies]
+    listed = api.get(
+        f"{V1}/claims", params={"encounter_id": encounter_id}, headers=world.headers("biller")
+    ).json()
+    assert listed["total"] == 1
+    assert listed["items"][0]["id"] in {r.json()["id"] for r in replies}
+    sent = api.post(
+        f"{V1}/claims/{listed['items'][0]['id']}/submit", headers=world.headers("biller")
+    )
+    assert sent.status_code == 200

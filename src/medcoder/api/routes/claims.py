@@ -43,6 +43,7 @@ from medcoder.claims.practice import Practice, load_practice
 from medcoder.claims.state import ClaimStatus, advance
 from medcoder.errors import MedcoderError
 from medcoder.store.claims_models import ClaimLineRecord, ClaimRecord, X12Batch
+from medcoder.store.models import Encounter
 
 __all__ = [
     "BILLING_READ",
@@ -251,6 +252,12 @@ def create_claim(
     def create() -> tuple[int, ClaimPublic]:
         load_encounter(session, request, who, body.encounter_id)
         practice = current_practice()
+        # One build per encounter at a time: PostgreSQL locks the encounter's row (SQLite
+        # transactions already hold the write lock), so a concurrent build sees this one's
+        # claim and replaces it or conflicts, never adds a second original.
+        session.execute(
+            select(Encounter.id).where(Encounter.id == body.encounter_id).with_for_update()
+        )
         try:
             record = build_and_store(
                 session,
