@@ -21,7 +21,7 @@ from medcoder.coding.services.scan import (
     side_of,
 )
 
-__all__ = ["incision_and_drainage", "nail_procedures", "simple_repairs"]
+__all__ = ["digit_modifier", "incision_and_drainage", "nail_procedures", "simple_repairs"]
 
 _P = ServiceKind.PROCEDURE
 
@@ -155,6 +155,35 @@ _NAIL_AVULSE = _rx(
 _MATRIX = _rx(r"matrixectomy|phenol|matrix (?:was )?(?:destroyed|ablated|excised)|permanent")
 
 
+_DIGIT_ORDER = (
+    (r"great|big|first|1st|hallux|thumb", 0),
+    (r"second|2nd|index", 1),
+    (r"third|3rd|middle", 2),
+    (r"fourth|4th|ring", 3),
+    (r"fifth|5th|little|small|pinky", 4),
+)
+#: NCCI anatomic modifiers of the digits: left then right, first digit to fifth.
+_TOE_MODIFIERS = {"LT": ("TA", "T1", "T2", "T3", "T4"), "RT": ("T5", "T6", "T7", "T8", "T9")}
+_FINGER_MODIFIERS = {"LT": ("FA", "F1", "F2", "F3", "F4"), "RT": ("F5", "F6", "F7", "F8", "F9")}
+_DIGIT = _rx(r"\b(?:(?:left|right|lt|rt)\s+)?(\w+)\s+(toe|finger)(?:nail)?s?\b|\b(hallux|thumb)\b")
+
+
+def digit_modifier(text: str) -> str:
+    """The NCCI anatomic modifier of the one digit ``text`` names ("left great toe" -> TA),
+    or ``""`` when it names no side or no single digit."""
+    side = side_of(text)
+    match = _DIGIT.search(text)
+    if side not in ("LT", "RT") or match is None:
+        return ""
+    word = (match[1] or match[3] or "").lower()
+    kind = (match[2] or ("finger" if (match[3] or "").lower() == "thumb" else "toe")).lower()
+    for pattern, index in _DIGIT_ORDER:
+        if re.fullmatch(pattern, word):
+            table = _TOE_MODIFIERS if kind == "toe" else _FINGER_MODIFIERS
+            return table[side][index]
+    return ""
+
+
 def nail_procedures(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     lines: list[CodedService] = []
     for mention in scanner.mentions(_NAIL_DEBRIDE, "Nail debridement"):
@@ -172,21 +201,29 @@ def nail_procedures(scanner: Scanner, maker: LineMaker) -> list[CodedService]:
     for mention in scanner.mentions(_NAIL_AVULSE, "Nail avulsion"):
         n = count_in(mention.context, r"(?:toe)?nails|nails") or 1
         side = side_of(mention.context)
+        digit = digit_modifier(mention.context) if n == 1 else ""
+        digits = [digit] if digit else []
         if _MATRIX.search(mention.context):
             lines.append(
                 maker.line(
                     "11750",
                     _P,
                     [mention],
-                    "nail and matrix removed (permanent)",
+                    "nail and matrix removed (permanent)" + (f"; digit {digit}" if digit else ""),
                     units=n,
+                    modifiers=digits,
                     site=f"{side} nail",
                 )
             )
         else:
             lines.append(
                 maker.line(
-                    "11730", _P, [mention], "nail plate avulsion, first nail", site=f"{side} nail"
+                    "11730",
+                    _P,
+                    [mention],
+                    "nail plate avulsion, first nail" + (f"; digit {digit}" if digit else ""),
+                    modifiers=digits,
+                    site=f"{side} nail",
                 )
             )
             if n > 1:
