@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 from worker_factories import make_documents
 
 from medcoder.cli import app
+from medcoder.errors import KnowledgeBaseError
 from medcoder.store.db import make_engine, make_session_factory
 from medcoder.store.jobs_models import Job
 from medcoder.store.models import CodingRun, Document, Encounter
-from medcoder.worker import enqueue, enqueue_code_batch
+from medcoder.worker import enqueue, enqueue_code_batch, process
 
 runner = CliRunner()
 
@@ -76,6 +77,31 @@ class TestWorkerCommand:
             code, out = invoke(fresh_db_url, "--once")
             assert code == 0
             assert "0 done, 0 failed, 0 dead, 0 lost, 0 recovered" in out
+        finally:
+            engine.dispose()
+
+
+class TestWorkerStart:
+    def test_an_engine_that_cannot_load_stops_the_worker_before_any_claim(
+        self, fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def broken() -> None:
+            raise KnowledgeBaseError("knowledge base file is corrupt")
+
+        monkeypatch.setattr(process, "load_engine_coder", broken)
+        engine = make_engine(fresh_db_url)
+        factory = make_session_factory(engine)
+        try:
+            _, doc_ids = make_documents(factory, 2)
+            with factory() as session, session.begin():
+                docs = session.scalars(select(Document).where(Document.id.in_(doc_ids))).all()
+                enqueue_code_batch(session, documents=docs)
+            code, out = invoke(fresh_db_url, "--once")
+            assert code == 1
+            assert "error: knowledge base file is corrupt" in out
+            with factory() as session:
+                jobs = session.scalars(select(Job)).all()
+                assert [(j.status, j.attempts) for j in jobs] == [("queued", 0)] * 2
         finally:
             engine.dispose()
 

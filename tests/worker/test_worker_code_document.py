@@ -12,6 +12,7 @@ from worker_factories import NOTES, make_documents
 
 from medcoder.codesets import KnowledgeBase
 from medcoder.coding import Evidence
+from medcoder.errors import KnowledgeBaseError
 from medcoder.notes import Document as NoteDocument
 from medcoder.store.audit import verify
 from medcoder.store.db import make_engine, make_session_factory
@@ -20,6 +21,7 @@ from medcoder.store.models import AuditEvent, CodeAssignment, CodingRun, Documen
 from medcoder.worker import (
     CODE_DOCUMENT,
     CodeDocumentHandler,
+    DocumentCoder,
     DocumentCoding,
     EngineCoder,
     SuggestedCode,
@@ -180,6 +182,43 @@ class TestCodeDocument:
             assert document is not None and document.status == "failed"
             assert session.scalar(select(func.count()).select_from(CodingRun)) == 0
 
+    def test_an_engine_that_cannot_load_is_retried_not_dead(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        _, (doc_id,) = make_documents(factory, 1)
+        _enqueue_all(factory, [doc_id])
+
+        def broken() -> DocumentCoder:
+            raise KnowledgeBaseError("knowledge base file is corrupt")
+
+        worker = Worker(factory, {CODE_DOCUMENT: CodeDocumentHandler(broken)}, FAST)
+        stats = worker.run_until_idle()
+        assert (stats.failed, stats.dead) == (1, 0)
+        with factory() as session:
+            job = session.scalars(select(Job)).one()
+            assert (job.status, job.attempts) == ("failed", 1)
+            assert job.last_error == "KnowledgeBaseError: knowledge base file is corrupt"
+            document = session.get(Document, doc_id)
+            assert document is not None and document.status == "queued"
+
+    def test_a_date_no_release_covers_is_dead_at_once(
+        self, factory: sessionmaker[Session], kb: KnowledgeBase
+    ) -> None:
+        _, (doc_id,) = make_documents(factory, 1)
+        with factory() as session, session.begin():
+            document = session.get(Document, doc_id)
+            assert document is not None
+            encounter = session.get(Encounter, document.encounter_id)
+            assert encounter is not None
+            encounter.date_of_service = dt.date(2015, 1, 5)  # before ICD-10-CM in the KB
+            enqueue_code_batch(session, documents=[document])
+        handler = CodeDocumentHandler(lambda: EngineCoder(kb, with_procedures=False))
+        assert Worker(factory, {CODE_DOCUMENT: handler}, FAST).run_until_idle().dead == 1
+        with factory() as session:
+            job = session.scalars(select(Job)).one()
+            assert (job.status, job.attempts) == ("dead", 1)
+            assert "no icd10cm release covers 2015-01-05" in (job.last_error or "")
+
     def test_a_stale_attempt_commits_nothing(self, factory: sessionmaker[Session]) -> None:
         """A worker that hung past its lease finishes after another attempt took over: only
         one CodingRun is kept, the stale worker's results are rolled back."""
@@ -241,7 +280,15 @@ class TestRealEngine:
             }
             ketorolac = lines["J1885"]  # 60 mg billed per 15 mg
             assert (ketorolac.system, ketorolac.detail["units"]) == ("HCPCS", 4)
-            assert ketorolac.detail["diagnosis_codes"] == ["M54.50"]
+            # Pointers are resolved to codes the run saved (which ones is the engine's call).
+            saved_dx = set(
+                session.scalars(
+                    select(CodeAssignment.code).where(CodeAssignment.system == "ICD10CM")
+                )
+            )
+            pointed = ketorolac.detail["diagnosis_codes"]
+            assert pointed and len(pointed) == len(ketorolac.detail["diagnosis_pointers"])
+            assert set(pointed) <= saved_dx
             assert ketorolac.evidence and "Toradol" in note[ketorolac.evidence[0]["start"] :]
             assert lines["96372"].system == "CPT"
             (em,) = [c for c in lines.values() if c.detail["kind"] == "em"]

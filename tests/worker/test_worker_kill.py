@@ -66,11 +66,13 @@ def _counts(observer: Engine) -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
-def _wait(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+def _wait(condition: Callable[[], bool], *, timeout: float, what: str, observer: Engine) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(
+                f"timed out after {timeout:.0f} s waiting for {what}; jobs: {_counts(observer)}"
+            )
         time.sleep(0.05)
 
 
@@ -114,7 +116,12 @@ def test_a_killed_worker_loses_nothing_and_codes_each_document_once(
 
     first = _start_worker(fresh_db_url, log)
     try:
-        _wait(lambda: _counts(observer).get("done", 0) >= 20, timeout=180, what="20 jobs done")
+        _wait(
+            lambda: _counts(observer).get("done", 0) >= 20,
+            timeout=180,
+            what="20 jobs done",
+            observer=observer,
+        )
         in_flight = _kill_while_holding_a_job(first, observer)
     finally:
         if first.poll() is None:
@@ -126,7 +133,12 @@ def test_a_killed_worker_loses_nothing_and_codes_each_document_once(
 
     second = _start_worker(fresh_db_url, log, "--concurrency", restart_concurrency)
     try:
-        _wait(lambda: _counts(observer) == {"done": BATCH}, timeout=240, what="all jobs done")
+        _wait(
+            lambda: _counts(observer) == {"done": BATCH},
+            timeout=240,
+            what="all jobs done",
+            observer=observer,
+        )
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0  # graceful: the job in hand, then exit
     finally:

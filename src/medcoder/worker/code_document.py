@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import medcoder
-from medcoder.errors import MedcoderError
+from medcoder.errors import InputError, NoReleaseError, NoteError
 from medcoder.notes import Document as NoteDocument
 from medcoder.notes import Setting, read_document
 from medcoder.notes.document import Patient as NotePatient
@@ -50,6 +50,10 @@ CODE_DOCUMENT = "code_document"
 WORKER_ACTOR = "system/worker"
 _ENCOUNTER_SETTINGS_INPATIENT = ("inpatient", "observation")
 _SEX = {"F": Sex.FEMALE, "M": Sex.MALE}
+#: Errors that come from the document itself (an empty or binary note, a bad field, a date of
+#: service no code-set release covers): retrying cannot help, the job is dead at once. Any
+#: other error (the knowledge base, the database, a bug) is retried with a backoff.
+_DOCUMENT_ERRORS = (NoteError, InputError, NoReleaseError)
 
 
 def enqueue_code_document(
@@ -109,6 +113,10 @@ class CodeDocumentHandler:
         self._load_coder = load_coder
         self._coder: DocumentCoder | None = None
 
+    def warm(self) -> None:
+        """Load the engine now (a worker does this at start, to fail fast and clearly)."""
+        _ = self.coder
+
     @property
     def coder(self) -> DocumentCoder:
         if self._coder is None:
@@ -127,9 +135,10 @@ class CodeDocumentHandler:
         if not isinstance(document_id, str):
             raise PermanentJobError(f"job {job.id}: payload has no document_id")
         note, org_id, encounter_id = self._read(factory, document_id)
+        coder = self.coder  # a failure to load the engine is not the document's: retried
         try:
-            coding = self.coder.code(note)
-        except MedcoderError as exc:  # an empty or unreadable note will not get better
+            coding = coder.code(note)
+        except _DOCUMENT_ERRORS as exc:  # the note or its date will not get better by retrying
             raise PermanentJobError(f"document {document_id}: {exc}") from exc
 
         def apply(session: Session) -> Mapping[str, Any]:
@@ -173,7 +182,7 @@ class CodeDocumentHandler:
             note = read_document(
                 text, source=document_id, setting=setting, date_of_service=dos, patient=who
             )
-        except MedcoderError as exc:
+        except _DOCUMENT_ERRORS as exc:
             raise PermanentJobError(f"document {document_id}: {exc}") from exc
         return note, org_id, encounter_id
 

@@ -48,8 +48,13 @@ def load_engine_coder() -> DocumentCoder:
     from medcoder.worker.document_coding import EngineCoder
 
     kb = KnowledgeBase.open()
+    try:
+        coder = EngineCoder(kb, owns_kb=True)
+    except BaseException:
+        kb.close()
+        raise
     log.info("knowledge base open: %s", kb.path.name)
-    return EngineCoder(kb, owns_kb=True)
+    return coder
 
 
 def default_handlers() -> dict[str, JobHandler]:
@@ -88,6 +93,10 @@ def run_worker(options: ServeOptions, stop: threading.Event) -> WorkerStats:
     handlers = default_handlers()
     try:
         factory: sessionmaker[Session] = make_session_factory(engine)
+        for handler in handlers.values():
+            warm = getattr(handler, "warm", None)
+            if warm is not None:
+                warm()  # the engine loads before any job is claimed: a broken install fails here
         worker = Worker(factory, handlers, options.config)
         log.info("worker %s started", worker.worker_id)
         stats = worker.run_until_idle(stop) if options.once else worker.run(stop)
