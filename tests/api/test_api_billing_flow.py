@@ -695,3 +695,28 @@ def test_concurrent_builds_leave_one_claim(
         f"{V1}/claims/{listed['items'][0]['id']}/submit", headers=world.headers("biller")
     )
     assert sent.status_code == 200
+
+
+def test_concurrent_submits_move_the_claim_once(
+    api: TestClient, api_factory: sessionmaker[Session], world: World
+) -> None:
+    claim = build(
+        api,
+        world,
+        coded_encounter(api, api_factory, world, insured_patient(api, api_factory, world)),
+    )
+
+    def submit(_: int) -> int:
+        reply = api.post(f"{V1}/claims/{claim['id']}/submit", headers=world.headers("biller"))
+        return int(reply.status_code)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = sorted(pool.map(submit, range(3)))
+    assert statuses == [200, 409, 409]
+    with api_factory() as session:
+        submits = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "claim.submit", AuditEvent.resource == f"claim/{claim['id']}"
+            )
+        ).all()
+        assert len(submits) == 1

@@ -188,7 +188,12 @@ def resolve(
     ledger entry moving its amount is posted. An item already resolved answers 409."""
     from medcoder.billing.denials_store import resolve_denial
 
-    row = session.get(DenialRecord, denial_id) if well_formed_id(denial_id) else None
+    # Locked (PostgreSQL) and read fresh: two concurrent resolutions cannot both pass.
+    row = (
+        session.get(DenialRecord, denial_id, with_for_update=True)
+        if well_formed_id(denial_id)
+        else None
+    )
     if row is None or row.org_id != who.org_id:
         session.rollback()
         audit_denied(session, request, who, "denial.resolve", f"denial/{denial_id}")

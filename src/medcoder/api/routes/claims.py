@@ -199,8 +199,16 @@ def actor(who: Principal) -> str:
     return f"user:{who.user_id}"
 
 
-def _load_claim(session: Session, request: Request, who: Principal, claim_id: str) -> ClaimRecord:
-    record = session.get(ClaimRecord, claim_id) if well_formed_id(claim_id) else None
+def _load_claim(
+    session: Session, request: Request, who: Principal, claim_id: str, *, lock: bool = False
+) -> ClaimRecord:
+    """The claim, if the caller's organization holds it (``lock``: its row locked for a
+    change, on PostgreSQL; SQLite transactions already hold the write lock)."""
+    record = (
+        session.get(ClaimRecord, claim_id, with_for_update=lock)
+        if well_formed_id(claim_id)
+        else None
+    )
     if record is None or record.org_id != who.org_id:
         session.rollback()
         audit_denied(session, request, who, "claim.read", f"claim/{claim_id}")
@@ -526,7 +534,7 @@ def submit_claim(
 ) -> ClaimPublic:
     """Mark a built claim ``submitted`` (sent outside an 837 batch of this service, e.g. on a
     payer portal). A claim already submitted (or further) answers 409."""
-    record = _load_claim(session, request, who, claim_id)
+    record = _load_claim(session, request, who, claim_id, lock=True)
     try:
         record.status = advance(
             record.status, ClaimStatus.SUBMITTED, claim_id=record.patient_control_number
