@@ -132,6 +132,20 @@ def load_split(folder: Path) -> tuple[list[str], list[str], dict[str, set[str]]]
     return docs, texts, gold
 
 
+def held_in(docs: list[str], fold: int) -> list[int]:
+    """Indexes of ``docs`` outside ``fold`` of the fixed 5-fold split of train (sorted names)."""
+    split = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(docs))
+    return [int(i) for i in split[fold][0]]
+
+
+def packaged_choice() -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """The lambda and top of the packaged ranker (a held-out fold model copies them)."""
+    packaged = ROOT / "src/medcoder/coding/model/resources" / ARTEFACT_NAME
+    with np.load(packaged, allow_pickle=False) as npz:
+        meta = json.loads(str(npz["meta"]))
+    return (float(meta["lambda"]),), (int(meta["top_weights_per_code"]),)
+
+
 def vectorise(grams: list[list[str]], rows: list[int]) -> tuple[dict[str, int], np.ndarray]:
     """Vocabulary (min_df) and smoothed idf from the documents ``rows``."""
     df: Counter[str] = Counter()
@@ -274,11 +288,21 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "src/medcoder/coding/model/resources" / ARTEFACT_NAME
     )
+    parser.add_argument(
+        "--hold-out",
+        type=int,
+        metavar="FOLD",
+        help="train without this fold (0..4) of train (for out-of-fold predictions downstream)",
+    )
     args = parser.parse_args()
     t0 = time.time()
 
     valid, leaves, titles = read_code_set(args.data)
     docs, texts, gold = load_split(args.train)
+    if args.hold_out is not None:
+        keep = held_in(docs, args.hold_out)
+        docs, texts = [docs[i] for i in keep], [texts[i] for i in keep]
+        say(f"holding out fold {args.hold_out}: training on {len(docs)} notes")
     status: Counter[str] = Counter()
     labels: list[set[str]] = []
     unreachable: list[int] = []
@@ -310,12 +334,14 @@ def main() -> None:
 
     # Out-of-fold ridge scores for every (lambda, top).
     folds = list(KFold(FOLDS, shuffle=True, random_state=SEED).split(docs))
-    tops = sorted(set(TOPS) | set(CONTEXT_TOPS))
-    oof = {(lam, top): np.zeros_like(y) for lam in LAMBDAS for top in tops}
+    # A held-out fold model reuses the packaged model's lambda and top (no grid search).
+    lambdas, grid = (LAMBDAS, TOPS) if args.hold_out is None else packaged_choice()
+    tops = sorted(set(grid) | set(CONTEXT_TOPS))
+    oof = {(lam, top): np.zeros_like(y) for lam in lambdas for top in tops}
     for tr, te in folds:
         vocab, idf = vectorise(grams, list(tr))
         x_tr, x_te = matrix(ngrams, list(tr), vocab, idf), matrix(ngrams, list(te), vocab, idf)
-        for lam in LAMBDAS:
+        for lam in lambdas:
             w = ridge(x_tr, y[tr], lam)
             for top in tops:
                 oof[lam, top][te] = np.asarray(x_te @ truncate(w, top))
@@ -326,7 +352,7 @@ def main() -> None:
             )
         )
         for key, s in oof.items()
-        if key[1] in TOPS
+        if key[1] in grid
     }
     for (lam, top), m in sorted(cv.items()):
         say(f"  cv lambda={lam:<5} top={top:<3} MAP={m:.4f}")
@@ -349,7 +375,11 @@ def main() -> None:
     targets = [y[i, orders[i]] for i in range(len(docs))]
     raw_gold = [gold[d] for d in docs]
     calibrator_scores = {}
-    for name, fit in (("logistic", fit_logistic), ("trees", fit_trees)):
+    # A held-out fold model only feeds out-of-fold predictions: no calibrator comparison.
+    calibrators = (
+        () if args.hold_out is not None else (("logistic", fit_logistic), ("trees", fit_trees))
+    )
+    for name, fit in calibrators:
         m, p, r, f1 = calibrator_cv(fit, orders, feats, targets, raw_gold, codes, folds)
         say(f"  calibrator cv {name:<8} MAP={m:.4f} P={p:.3f} R={r:.3f} F1={f1:.4f}")
         calibrator_scores[name] = {"map": round(m, 4), "f1": round(f1, 4)}

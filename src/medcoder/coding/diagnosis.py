@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING
 from medcoder.codesets.releases import CodeSystem
 from medcoder.coding.abbreviations import Abbreviations
 from medcoder.coding.calibration import TermReliability
-from medcoder.coding.combine import ModelCombiner
+from medcoder.coding.combine import ModelCombiner, restack
 from medcoder.coding.encounter import EncounterCodes
 from medcoder.coding.index_lexicon import IndexLexicon, IndexNode
 from medcoder.coding.index_matcher import IndexMatch, IndexMatcher
 from medcoder.coding.mentions import Mention, prune_overlaps
 from medcoder.coding.model import LearnedRanker
+from medcoder.coding.model.stacker import Stacker
 from medcoder.coding.neoplasm import NeoplasmTable, behavior_of
 from medcoder.coding.result import (
     ASSIGNED_THRESHOLD,
@@ -114,12 +115,15 @@ class CodingConfig:
         use_model: combine the learned ranker (:mod:`medcoder.coding.model`) with the Index
             walks: agreement raises a code's score, and codes only the model proposes are
             added with its evidence (never when that evidence is negated).
+        stack: with the model, score every candidate with the learned combination
+            (:mod:`medcoder.coding.model.stacker`) instead of the hand-set scores.
         rules: rule names to run, in order (all by default).
     """
 
     min_score: float = 0.1
     calibrate: bool = True
     use_model: bool = True
+    stack: bool = True
     rules: tuple[str, ...] = (
         "hypertension_presumption",
         "drop_less_specific",
@@ -192,6 +196,7 @@ class DiagnosisCoder:
             if self.config.use_model
             else None
         )
+        self.stacker = Stacker.load() if self.config.use_model and self.config.stack else None
         self._status_root = self.lexicon.find_path("Status")
         self._history_roots = {
             kind: self.lexicon.find_path(path) for kind, path in _HISTORY_PATHS.items()
@@ -200,6 +205,28 @@ class DiagnosisCoder:
     # -- public ------------------------------------------------------------------------------
     def code(self, document: Document) -> CodingResult:
         """Code one document. Raises NoReleaseError if no code set covers its date."""
+        note, cands, ctx, view = self.candidates(document)
+        if self.stacker is not None and self.combiner is not None:
+            cands = restack(cands, self.stacker, self.reliability, self.combiner.ranker)
+        cands = self._sequence(cands, note)
+        diagnoses = tuple(self._suggestion(c) for c in cands if c.score >= self.config.min_score)
+        return CodingResult(
+            source=document.source,
+            setting=document.setting.value,
+            date_of_service=document.date_of_service or dt.date.today(),
+            diagnoses=diagnoses,
+            queries=tuple(_dedupe_queries(ctx.queries)),
+            warnings=tuple(w for w in view.warnings if w.startswith("icd10cm")),
+        )
+
+    def candidates(
+        self, document: Document
+    ) -> tuple[Note, list[Candidate], RuleContext, DatedView]:
+        """Every candidate code of ``document`` after the rules, before the learned combination.
+
+        :meth:`code` finishes from here; ``scripts/train_codiesp_combiner.py`` learns the
+        combination from these candidates.
+        """
         dos = document.date_of_service or dt.date.today()
         view = self.kb.for_date(dos)
         note = parse_note(document)
@@ -222,16 +249,7 @@ class DiagnosisCoder:
         for name in self.config.rules:
             cands = _RULES[name](cands, ctx)
         cands = self._check_date(cands, view)
-        cands = self._sequence(cands, note)
-        diagnoses = tuple(self._suggestion(c) for c in cands if c.score >= self.config.min_score)
-        return CodingResult(
-            source=document.source,
-            setting=document.setting.value,
-            date_of_service=dos,
-            diagnoses=diagnoses,
-            queries=tuple(_dedupe_queries(ctx.queries)),
-            warnings=tuple(w for w in view.warnings if w.startswith("icd10cm")),
-        )
+        return note, cands, ctx, view
 
     # -- steps -------------------------------------------------------------------------------
     def _units(self, note: Note) -> list[tuple[int, int]]:

@@ -48,6 +48,9 @@ class Candidate:
     words: frozenset[str] = frozenset()  # the condition's words as written (for "with" links)
     path: tuple[int, ...] = ()  # Index entry ids of the walk that produced it
     index_path: str = ""  # the same walk as text, the key of calibration
+    index_score: float = 0.0  # score before the learned ranker was combined (0: model-only)
+    model_p: float = 0.0  # the learned ranker's probability (0: not among its proposals)
+    model_rank: int = 0  # its rank among the ranker's proposals (1 = best; 0: not proposed)
 
 
 @dataclass

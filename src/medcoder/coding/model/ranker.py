@@ -194,6 +194,13 @@ class LearnedRanker:
             1
         ].astype(np.int64)
         self._log_count: _FloatArray = np.log1p(arrays["code_count"].astype(np.float64))
+        self._count = {
+            c.replace(".", ""): int(n)
+            for c, n in zip(self._codes, arrays["code_count"].tolist(), strict=True)
+        }
+        self._category_count: dict[str, int] = {}
+        for c, n in self._count.items():
+            self._category_count[c[:3]] = self._category_count.get(c[:3], 0) + n
         self._title_words: list[frozenset[str]] = [
             frozenset(str(t).split()) for t in arrays["title_words"].tolist()
         ]
@@ -251,6 +258,14 @@ class LearnedRanker:
     def codes(self) -> tuple[str, ...]:
         """Every code the model can propose (dotted, upper case)."""
         return tuple(self._codes)
+
+    def train_count(self, code: str) -> int:
+        """In how many training notes ``code`` (dotted or not) was a gold code (0: never)."""
+        return self._count.get(code.replace(".", "").upper(), 0)
+
+    def category_count(self, code: str) -> int:
+        """Gold codes of the training notes in the 3-character category of ``code``."""
+        return self._category_count.get(code.replace(".", "").upper()[:3], 0)
 
     def rank(self, text: str, *, top: int = 30) -> list[RankedCode]:
         """The most probable codes for ``text``, best first.
