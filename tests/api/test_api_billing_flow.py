@@ -4,6 +4,7 @@ and who may do what (billers write, coders read, other organizations see nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -720,3 +721,50 @@ def test_concurrent_submits_move_the_claim_once(
             )
         ).all()
         assert len(submits) == 1
+
+
+def test_claim_list_pages_and_filters(
+    api: TestClient, api_factory: sessionmaker[Session], world: World
+) -> None:
+    biller = world.headers("biller")
+    ids = [
+        build(
+            api,
+            world,
+            coded_encounter(api, api_factory, world, insured_patient(api, api_factory, world)),
+        )["id"]
+        for _ in range(2)
+    ]
+    api.post(f"{V1}/claims/{ids[0]}/submit", headers=biller)
+    pages = [
+        api.get(f"{V1}/claims", params={"limit": 1, "offset": n}, headers=biller).json()
+        for n in (0, 1)
+    ]
+    assert [len(p["items"]) for p in pages] == [1, 1]
+    assert pages[0]["total"] == pages[1]["total"] >= 2
+    assert pages[0]["items"][0]["id"] == ids[1]  # newest first
+    assert pages[1]["items"][0]["id"] == ids[0]
+    built = api.get(
+        f"{V1}/claims", params={"status": "built", "payer": "60054", "limit": 200}, headers=biller
+    ).json()
+    assert ids[1] in {c["id"] for c in built["items"]}
+    assert ids[0] not in {c["id"] for c in built["items"]}
+    assert all(c["status"] == "built" for c in built["items"])
+    assert api.get(f"{V1}/claims", params={"status": "lost"}, headers=biller).status_code == 422
+    api.post(f"{V1}/claims/{ids[1]}/submit", headers=biller)  # leave nothing built behind
+
+
+def test_no_coverage_on_the_date_is_422(
+    api: TestClient, api_factory: sessionmaker[Session], world: World
+) -> None:
+    patient = insured_patient(api, api_factory, world)
+    encounter_id = coded_encounter(api, api_factory, world, patient)
+    with api_factory() as session:
+        for coverage in session.scalars(select(Coverage).where(Coverage.patient_id == patient)):
+            coverage.end_date = dt.date(2026, 1, 1)
+        session.commit()
+    reply = api.post(
+        f"{V1}/claims", json={"encounter_id": encounter_id}, headers=world.headers("biller")
+    )
+    assert reply.status_code == 422
+    assert reply.json()["field"] == "coverage" and "no coverage" in reply.json()["detail"]
