@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from medcoder.codesets import KnowledgeBase
 from medcoder.edits.encounter import Diagnosis, EncounterSetting, ServiceLine, Sex
@@ -67,7 +68,7 @@ class FinalCodes:
     """The codes to bill, in sequence, per system."""
 
     diagnoses: Sequence[str]
-    lines: Sequence[tuple[str, str]]  # (system, code)
+    lines: Sequence[Mapping[str, Any]]  # service lines: code, modifiers, units, pointers
     procedures: Sequence[str]  # ICD-10-PCS
 
 
@@ -97,6 +98,6 @@ def edit_final_codes(
         ),
         diagnoses=[Diagnosis(code=c) for c in codes.diagnoses],
         procedures=list(codes.procedures) if inpatient else [],
-        lines=[ServiceLine(code=code) for _, code in codes.lines],
+        lines=[ServiceLine.model_validate(line) for line in codes.lines],
     )
     return Editor(kb).edit(encounter)

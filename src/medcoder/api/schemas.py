@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -266,6 +266,15 @@ class CodeCreate(_In):
     code: str = Field(min_length=3, max_length=16)
     system: Literal["ICD10CM", "CPT", "HCPCS", "PCS"] = "ICD10CM"
     reason: str = Field(min_length=1, max_length=2000)
+    modifiers: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2}$")]] = Field(
+        default_factory=list, max_length=4, description="CPT/HCPCS line: modifiers"
+    )
+    units: int = Field(default=1, ge=1, le=9999, description="CPT/HCPCS line: units")
+    diagnosis_codes: list[Annotated[str, Field(min_length=3, max_length=8)]] = Field(
+        default_factory=list,
+        max_length=4,
+        description="CPT/HCPCS line: the ICD-10-CM codes that justify it, most relevant first",
+    )
 
 
 class EditFindingPublic(BaseModel):

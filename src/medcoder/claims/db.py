@@ -40,6 +40,7 @@ from medcoder.store.claims_models import (
 from medcoder.store.models import CodeAssignment, Coverage, Patient, Provider
 from medcoder.store.models import Encounter as EncounterRow
 from medcoder.store.models import Payer as PayerRow
+from medcoder.store.service_lines import line_fields
 
 __all__ = [
     "BatchResult",
@@ -116,6 +117,7 @@ def claim_inputs_from_store(
         raise InputError(f"encounter {encounter_id} has no accepted codes yet: review them "
                          "first", field="codes")
     diagnoses = [c for c in codes if c.system.upper() in ("ICD10CM", "ICD-10-CM")]
+    final_diagnoses = [(d.code, d.replaced_code) for d in diagnoses]
     services = [c for c in codes if c.system.upper() in _SERVICE_SYSTEMS]
     procedures = [c.code for c in codes if c.system.upper() in ("PCS", "ICD10PCS")]
     encounter = parse_encounter({
@@ -128,10 +130,7 @@ def claim_inputs_from_store(
         "diagnoses": [{"code": d.code, **({"present_on_admission": d.detail["poa"]}
                                           if d.detail.get("poa") else {})} for d in diagnoses],
         "procedures": procedures,
-        "lines": [{"code": s.code, "modifiers": list(s.detail.get("modifiers", [])),
-                   "units": int(s.detail.get("units", 1)),
-                   "diagnosis_pointers": list(s.detail.get("diagnosis_pointers", []))}
-                  for s in services],
+        "lines": [line_fields(s.code, s.detail, final_diagnoses) for s in services],
     })
     coverage = _coverage(session, patient.id, row.date_of_service)
     payer = session.get(PayerRow, coverage.payer_id)

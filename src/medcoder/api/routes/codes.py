@@ -31,6 +31,7 @@ from medcoder.api.schemas import (
 )
 from medcoder.store.db import utcnow
 from medcoder.store.models import CodeAssignment, Encounter, Patient
+from medcoder.store.service_lines import line_fields
 
 __all__ = ["assignment_public", "router"]
 
@@ -191,6 +192,15 @@ def add_code(
             system=body.system,
             rationale="added by the coder",
             evidence=[],
+            detail=(
+                {
+                    "modifiers": [m.upper() for m in body.modifiers],
+                    "units": body.units,
+                    "diagnosis_codes": [c.upper() for c in body.diagnosis_codes],
+                }
+                if body.system in ("CPT", "HCPCS")
+                else {}
+            ),
             status="added",
             reason=body.reason,
             by_user_id=who.user_id,
@@ -220,9 +230,14 @@ def _final(
     billed = [r for r in rows if r.status in _BILLED]
     patient = session.get(Patient, encounter.patient_id)
     assert patient is not None  # a foreign key
+    diagnoses = [(r.code, r.replaced_code) for r in billed if r.system == "ICD10CM"]
     codes = FinalCodes(
-        diagnoses=[r.code for r in billed if r.system == "ICD10CM"],
-        lines=[(r.system, r.code) for r in billed if r.system in ("CPT", "HCPCS")],
+        diagnoses=[code for code, _ in diagnoses],
+        lines=[
+            line_fields(r.code, r.detail, diagnoses)
+            for r in billed
+            if r.system in ("CPT", "HCPCS")
+        ],
         procedures=[r.code for r in billed if r.system == "PCS"],
     )
     result = edit_final_codes(
