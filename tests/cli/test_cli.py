@@ -170,3 +170,21 @@ class TestCodeBatch:
     def test_missing_folder_exits_2(self, tmp_path: Path) -> None:
         code, out = invoke("code-batch", str(tmp_path / "nope"), "-o", str(tmp_path / "p.tsv"))
         assert code == 2 and "not a folder" in out
+
+
+def test_cpt_lookup_and_search_use_medcoders_own_wording(kb: KnowledgeBase) -> None:
+    code, out = invoke("lookup", "69210", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["system"] == "cpt"
+    assert result["result"]["source"] == "medcoder"
+    assert "earwax" in result["result"]["short_description"].lower()
+    code, out = invoke("search", "--system", "cpt", "earwax", "--json")
+    assert code == 0
+    assert "69210" in [hit["code"] for hit in json.loads(out)]
+
+
+def test_cpt_code_without_wording_points_to_the_import(kb: KnowledgeBase) -> None:
+    code, out = invoke("lookup", "99999", "--system", "cpt")
+    assert code == 2
+    assert "medcoder cpt import" in " ".join(out.split())

@@ -10,10 +10,11 @@ from medcoder.cli._common import fail, open_kb, parse_date
 from medcoder.cli._output import console, print_json, render
 from medcoder.cli._views import code_info_view, index_entry_view
 from medcoder.codesets import KnowledgeBase
+from medcoder.codesets.cpt import Cpt
 from medcoder.codesets.icd10cm.index_models import IndexEntry
 from medcoder.codesets.icd10cm.models import CodeInfo
 from medcoder.codesets.systems import SystemName, candidate_systems
-from medcoder.errors import CodeError, NoReleaseError, TermNotFoundError, UnknownCodeError
+from medcoder.errors import CodeError, NoReleaseError, TermNotFoundError
 
 __all__ = ["register"]
 
@@ -45,12 +46,8 @@ def _lookup_one(kb: KnowledgeBase, system: SystemName, code: str, dos: Any) -> A
     if system is SystemName.GROUP:
         return kb.adjustments.group(code)
     if system is SystemName.CPT:
-        raise UnknownCodeError(
-            f"CPT {code}: CPT descriptors are AMA-licensed and not shipped with medcoder; "
-            "look the code up in your licensed CPT source",
-            code=code,
-            system="cpt",
-        )
+        # medcoder's own wording of the CPT codes it assigns, or your imported licensed file.
+        return Cpt(kb).lookup(code)
     raise AssertionError(system)
 
 
@@ -145,7 +142,7 @@ def validate(
 def search(
     text: Annotated[str, typer.Argument(help="Words to search, e.g. 'diabetic foot ulcer'.")],
     system: Annotated[
-        SystemName, typer.Option("--system", "-s", help="icd10cm, icd10pcs or hcpcs.")
+        SystemName, typer.Option("--system", "-s", help="icd10cm, icd10pcs, hcpcs or cpt.")
     ] = SystemName.ICD10CM,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200)] = 15,
     as_json: JsonOpt = False,
@@ -158,8 +155,10 @@ def search(
             hits = kb.pcs.search(text, limit=limit)
         elif system is SystemName.HCPCS:
             hits = kb.hcpcs.search(text, limit=limit)
+        elif system is SystemName.CPT:
+            hits = Cpt(kb).search(text, limit=limit)
         else:
-            fail(f"search covers icd10cm, icd10pcs and hcpcs, not {system.value}")
+            fail(f"search covers icd10cm, icd10pcs, hcpcs and cpt, not {system.value}")
         if not hits:
             fail(f"nothing in {system.value} matches {text!r}", code=1)
         if as_json:
