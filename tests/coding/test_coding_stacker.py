@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
 
 from medcoder.codesets import KnowledgeBase
 from medcoder.coding import DiagnosisCoder
+from medcoder.coding.combine import ModelCombiner
 from medcoder.coding.diagnosis import CodingConfig
+from medcoder.coding.model import LearnedRanker, NgramEvidence, RankedCode
 from medcoder.coding.model.stacker import STACK_FEATURES, Stacker, to_engine_score
 from medcoder.coding.result import ASSIGNED_THRESHOLD
+from medcoder.coding.rules import Candidate
 from medcoder.errors import DataFileError
-from medcoder.notes import read_document
+from medcoder.notes import parse_note, read_document
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +130,50 @@ class TestCombination:
         result = plain.code(read_document("Assessment: essential hypertension."))
         assert [d.code for d in result.assigned] == ["I10"]
         assert not any("learned combination" in r for d in result.diagnoses for r in d.rules)
+
+
+class _OneCode:
+    """A ranker that proposes one code from the given n-grams (first occurrence each)."""
+
+    def __init__(self, code: str, ngrams: list[str]) -> None:
+        self.code, self.ngrams = code, ngrams
+
+    def rank(self, text: str, *, top: int = 30) -> list[RankedCode]:
+        lower = text.lower()
+        evidence = tuple(
+            NgramEvidence(lower.index(g), lower.index(g) + len(g), g) for g in self.ngrams
+        )
+        return [RankedCode(self.code, 0.9, evidence)]
+
+
+class TestModelEvidenceAssertion:
+    """A model-only code is current when a naming n-gram is current somewhere in the note."""
+
+    def _combine(self, coder: DiagnosisCoder, text: str, code: str, ngrams: list[str]) -> Candidate:
+        ranker = cast(LearnedRanker, _OneCode(code, ngrams))
+        combiner = ModelCombiner(ranker, coder.icd, coder.lexicon)
+        note = parse_note(read_document(text, setting="inpatient", date_of_service="2026-05-14"))
+        (cand,) = combiner.combine([], note)
+        return cand
+
+    def test_a_later_current_mention_counts(self, coder: DiagnosisCoder) -> None:
+        text = "No fever on admission. On day 3 she had fever of 39 C."
+        cand = self._combine(coder, text, "R50.9", ["fever"])
+        assert not any(r.startswith("not assigned") for r in cand.rules)
+        assert [e.start for e in cand.evidence] == [text.index("fever of")]
+
+    def test_only_words_naming_the_condition_decide(self, coder: DiagnosisCoder) -> None:
+        cand = self._combine(coder, "No diabetes. Cr 1.9 mg/dl.", "E11.9", ["diabetes", "cr"])
+        assert any(r.startswith("not assigned: its evidence is negated") for r in cand.rules)
+
+    def test_negation_before_a_phrase_reaches_its_last_word(self, coder: DiagnosisCoder) -> None:
+        text = "He has no history of hypertension."
+        cand = self._combine(coder, text, "I10", ["history of hypertension"])
+        assert cand.score < ASSIGNED_THRESHOLD
+
+    def test_history_of_a_chronic_condition_is_current(self, coder: DiagnosisCoder) -> None:
+        cand = self._combine(
+            coder, "History of hypertension, on lisinopril.", "I10", ["hypertension"]
+        )
+        assert "history-of-chronic-condition-still-current" in cand.rules
+        assert not any(r.startswith("not assigned") for r in cand.rules)

@@ -17,7 +17,7 @@ from medcoder.coding.index_lexicon import IndexLexicon
 from medcoder.coding.model import LearnedRanker, extract_ngrams
 from medcoder.coding.model.stacker import Stacker, final_score
 from medcoder.coding.result import ASSIGNED_THRESHOLD, Evidence, Origin
-from medcoder.coding.rules import Candidate, demote
+from medcoder.coding.rules import CHRONIC_CATEGORIES, Candidate, demote
 from medcoder.coding.tabular_facts import TabularFacts
 from medcoder.coding.text import STOPWORDS, content_tokens, norm_token
 from medcoder.notes import Assertion, Setting, assert_spans
@@ -32,6 +32,7 @@ _NOT_NAMED = "not assigned: the model's evidence does not name the condition"
 _ALREADY_CODED = "not assigned: its words are already coded from the Index"
 _SAFEGUARDS = (_NOT_NAMED, _ALREADY_CODED)
 _ASSERTION = "not assigned: its evidence is "
+_STILL_CURRENT = "history-of-chronic-condition-still-current"
 # Words that qualify a condition without naming one ("chronic disease" names nothing).
 _GENERIC = frozenset(
     {"disease", "disorder", "illness", "condition", "syndrome", "chronic", "acute", "problem"}
@@ -140,12 +141,17 @@ class ModelCombiner:
             # Only words that name the condition decide its assertion ("No diabetes. Cr 1.9"
             # does not make diabetes current).
             naming = [e for e in cand.evidence if self.names_condition(cand.code, [e.text])]
+            chronic = cand.code[:3] in CHRONIC_CATEGORIES
             current: list[Evidence] = []
             blocking = None
             for e in naming or cand.evidence:
                 for start, end in by_text[e.text]:
                     status = status_at[start, end]
-                    if status.status in _NOT_CURRENT or (
+                    if status.status is Assertion.HISTORICAL and chronic:
+                        # As for Index walks: "history of" a chronic condition is current.
+                        if _STILL_CURRENT not in cand.rules:
+                            cand.rules.append(_STILL_CURRENT)
+                    elif status.status in _NOT_CURRENT or (
                         status.status is Assertion.POSSIBLE and outpatient
                     ):
                         blocking = blocking or status
