@@ -103,6 +103,10 @@ CASES = [
     ("Enoxaparin for DVT prophylaxis.", ("DVT",), [HYPO]),
     ("Colonoscopy for colon cancer screening.", ("colon cancer",), [HYPO]),
     ("Should she develop a rash, stop the drug.", ("rash",), [HYPO]),
+    # a vaccine names the disease it prevents, not one the patient has
+    ("Flu shot given today in the left deltoid.", ("Flu",), [HYPO]),
+    ("Tetanus booster given.", ("Tetanus",), [HYPO]),
+    ("Vaccinated against hepatitis B as a child.", ("hepatitis B",), [HYPO]),
     # mixed sentences
     (
         "History of MI, now with new-onset atrial fibrillation, no chest pain.",
