@@ -3,8 +3,12 @@ coded, served on loopback, stopped cleanly by Ctrl-C."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from api_server import Server, free_port, wait_healthy
+
+SAMPLES = len(list((Path(__file__).parents[2] / "examples" / "notes").glob("*.json")))
 
 
 class TestDemo:
@@ -12,8 +16,8 @@ class TestDemo:
         port = free_port()
         server = Server("--demo", "--port", str(port))
         try:
-            summary = server.wait_for("4 sample notes", timeout=240)
-            assert summary.endswith("4 coded, 0 failed"), summary
+            summary = server.wait_for(f"{SAMPLES} sample notes", timeout=240)
+            assert summary.endswith(f"{SAMPLES} coded, 0 failed"), summary
             password = server.wait_for("credential demo-coder", timeout=10).split()[-1]
             base = f"http://127.0.0.1:{port}/api/v1"
             with httpx.Client(timeout=10) as client:
@@ -23,7 +27,7 @@ class TestDemo:
                 ).json()["token"]
                 auth = {"Authorization": f"Bearer {token}"}
                 queue_ = client.get(f"{base}/encounters?queue=to_review", headers=auth).json()
-                assert queue_["total"] == 4
+                assert queue_["total"] == SAMPLES
                 first = queue_["items"][0]["id"]
                 codes = client.get(f"{base}/encounters/{first}/codes", headers=auth).json()
                 assert codes and all(c["status"] == "suggested" for c in codes)

@@ -243,7 +243,13 @@ class TestLeafCheck:
 
 
 class TestDemoNotes:
-    NAMES = ("soap_progress_note", "discharge_summary", "injury_visit", "preventive_visit")
+    NAMES = (
+        "soap_progress_note",
+        "discharge_summary",
+        "injury_visit",
+        "preventive_visit",
+        "office_procedure_visit",
+    )
 
     @pytest.mark.parametrize("name", NAMES)
     def test_envelope_matches_text(self, name: str) -> None:
@@ -255,5 +261,5 @@ class TestDemoNotes:
         assert FY2026_APRIL[0] <= date <= FY2026_APRIL[1]
         assert set(envelope["patient"]) == {"age", "sex"}
 
-    def test_only_the_four_demo_notes(self) -> None:
+    def test_only_the_demo_notes(self) -> None:
         assert {p.stem for p in EXAMPLES.glob("*.json")} == set(self.NAMES)

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["DemoData", "DemoUser", "code_queued", "seed_demo"]
 
 #: Synthetic people for the sample notes (no real patient is named anywhere in the demo).
-_NAMES = (("Avery", "Sample"), ("Blake", "Example"), ("Casey", "Placeholder"), ("Drew", "Fictive"))
+_NAMES = (
+    ("Avery", "Sample"),
+    ("Blake", "Example"),
+    ("Casey", "Placeholder"),
+    ("Drew", "Fictive"),
+    ("Emery", "Specimen"),
+)
 
 
 @dataclass(frozen=True, slots=True)
