@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from medcoder.cli._common import fail
 from medcoder.cli._output import console, print_json
-from medcoder.errors import MedcoderError
+from medcoder.errors import InputError, MedcoderError
 from medcoder.store.db import database_url, make_engine, make_session_factory
 from medcoder.worker.admin import job_counts, jobs_with_status, retry_dead
 from medcoder.worker.process import ServeOptions, serve
 from medcoder.worker.runner import WorkerConfig
+from medcoder.worker.scheduled import SmtpSettings, reminder_hour_from_env
 
 __all__ = ["register"]
 
@@ -73,6 +74,11 @@ def worker(
     """
     url = database_url()
     _check_database(url)
+    try:  # the scheduled reminders' settings (docs/worker.md, "Scheduled jobs")
+        reminder_hour_from_env()
+        SmtpSettings.from_env()
+    except InputError as exc:
+        fail(str(exc))
     logging.getLogger("medcoder.worker").setLevel(logging.INFO)
     options = ServeOptions(
         url=url,

@@ -26,6 +26,7 @@ from medcoder.store.db import make_engine, make_session_factory
 from medcoder.worker.code_document import CODE_DOCUMENT, CodeDocumentHandler
 from medcoder.worker.document_coding import DocumentCoder
 from medcoder.worker.runner import JobHandler, Worker, WorkerConfig, WorkerStats
+from medcoder.worker.scheduled import SEND_REMINDERS, SendRemindersHandler, scheduler_from_env
 
 __all__ = ["ServeOptions", "default_handlers", "load_engine_coder", "serve"]
 
@@ -59,7 +60,10 @@ def load_engine_coder() -> DocumentCoder:
 
 def default_handlers() -> dict[str, JobHandler]:
     """Job kind -> handler for every kind medcoder runs in the background."""
-    return {CODE_DOCUMENT: CodeDocumentHandler(load_engine_coder)}
+    return {
+        CODE_DOCUMENT: CodeDocumentHandler(load_engine_coder),
+        SEND_REMINDERS: SendRemindersHandler(),
+    }
 
 
 def _install_signals(stop: threading.Event) -> None:
@@ -97,7 +101,13 @@ def run_worker(options: ServeOptions, stop: threading.Event) -> WorkerStats:
             warm = getattr(handler, "warm", None)
             if warm is not None:
                 warm()  # the engine loads before any job is claimed: a broken install fails here
-        worker = Worker(factory, handlers, options.config)
+        scheduler = scheduler_from_env(factory)  # MEDCODER_REMINDER_HOUR: daily reminders
+        worker = Worker(
+            factory,
+            handlers,
+            options.config,
+            before_claim=scheduler.tick if scheduler is not None else None,
+        )
         log.info("worker %s started", worker.worker_id)
         stats = worker.run_until_idle(stop) if options.once else worker.run(stop)
         log.info(

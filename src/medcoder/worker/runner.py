@@ -120,6 +120,8 @@ class Worker:
         handlers: job kind -> handler.
         config: lease, poll interval, retry policy.
         worker_id: lease owner name (default :func:`default_worker_id`).
+        before_claim: called before each claim (the scheduler enqueuing scheduled runs:
+            :class:`medcoder.worker.scheduled.Scheduler`).
 
     Example::
 
@@ -135,8 +137,10 @@ class Worker:
         config: WorkerConfig | None = None,
         *,
         worker_id: str | None = None,
+        before_claim: Callable[[], object] | None = None,
     ) -> None:
         self._factory = factory
+        self._before_claim = before_claim
         self._handlers = dict(handlers)
         self.config = config or WorkerConfig()
         self.worker_id = worker_id or default_worker_id()
@@ -171,6 +175,8 @@ class Worker:
         return recovered
 
     def _claim(self) -> list[ClaimedJob]:
+        if self._before_claim is not None:
+            self._before_claim()
         return claim(
             self._factory,
             worker_id=self.worker_id,
