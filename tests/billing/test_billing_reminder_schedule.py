@@ -10,6 +10,7 @@ import hashlib
 import json
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -159,6 +160,18 @@ def test_the_scheduled_job_sends_each_reminder_once(
     assert len(inbox.messages) == 1
     (manual,) = [j for j in reminder_jobs(factory, practice.org_id) if j.idempotency_key is None]
     assert (manual.status, manual.result) == ("done", {"sent": 0, "not_sent": 0, "levels": {}})
+
+
+def test_workers_racing_send_each_reminder_once(
+    factory: sessionmaker[Session], practice: Practice, smtp_inbox: tuple[SmtpInbox, int]
+) -> None:
+    inbox, port = smtp_inbox
+    workers = [scheduled_worker(factory, port, f"racer-{i}") for i in range(3)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        stats = list(pool.map(lambda w: w.run_until_idle(), workers))
+    assert sum(s.done for s in stats) == 1 and sum(s.failed + s.lost for s in stats) == 0
+    assert len(reminder_jobs(factory, practice.org_id)) == 2  # today's and tomorrow's
+    assert_one_reminder(inbox, practice)
 
 
 def _closed_port() -> int:

@@ -70,7 +70,8 @@ def worker(
     """Run queued jobs (document coding) until SIGTERM/SIGINT; the job in hand is finished.
 
     The database is MEDCODER_DATABASE_URL (default: SQLite in the data home). Progress is
-    logged at INFO (job ids and timings only, never note text).
+    logged at INFO (job ids and timings only, never note text). With MEDCODER_REMINDER_HOUR
+    set, it also sends the daily payment reminders through MEDCODER_SMTP_HOST.
     """
     url = database_url()
     _check_database(url)
