@@ -26,8 +26,8 @@ from medcoder.notes.model import Note
 __all__ = ["ModelCombiner", "stack_row"]
 
 # The learned ranker's proposals considered, and the lowest probability kept.
-_MODEL_TOP = 30
-_MODEL_FLOOR = 0.05
+_MODEL_TOP = 50
+_MODEL_FLOOR = 0.02
 _NOT_NAMED = "not assigned: the model's evidence does not name the condition"
 _ALREADY_CODED = "not assigned: its words are already coded from the Index"
 _SAFEGUARDS = (_NOT_NAMED, _ALREADY_CODED)
