@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +31,9 @@ class Settings(BaseModel):
         upgrade_database: run the Alembic migrations when the app starts.
         max_document_bytes: largest accepted upload.
         wait_seconds: how long an upload with ``?wait=true`` waits for its coding.
+        practice_file: the practice file of the claim and billing routes
+            (``$MEDCODER_PRACTICE_FILE``, ``medcoder serve --practice``), read once when the
+            app is created; a bad file stops the start. None: claim routes answer 503.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -45,6 +49,7 @@ class Settings(BaseModel):
     upgrade_database: bool = True
     max_document_bytes: int = Field(default=2_000_000, ge=1000)
     wait_seconds: float = Field(default=60.0, gt=0, le=600)
+    practice_file: Path | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -61,5 +66,7 @@ class Settings(BaseModel):
             key = f"MEDCODER_{name.upper()}"
             if key in env:
                 values[name] = env[key]
+        if not str(values.get("practice_file", "x")).strip():
+            del values["practice_file"]  # MEDCODER_PRACTICE_FILE="": none configured
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

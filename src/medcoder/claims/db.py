@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from medcoder.claims.assemble import build_claim
@@ -53,6 +54,8 @@ __all__ = [
 _FINAL_CODES = ("accepted", "changed", "added")
 _BILLABLE = ("coded", "billed")
 _SERVICE_SYSTEMS = ("CPT", "HCPCS")
+#: The partial unique index (migration 0005): one original (frequency 1) claim per encounter.
+_ORIGINAL_INDEX = "uq_claims_original_encounter"
 
 
 class DatabaseControlNumbers:
@@ -195,7 +198,9 @@ def build_and_store(
 
     Raises:
         ClaimEditError: error-severity edits fired (nothing stored).
-        ClaimStateError: the encounter already has a claim and this is an original.
+        ClaimStateError: the encounter already has a claim and this is an original (also
+            when a concurrent build stored its original first: the database's unique index
+            ``uq_claims_original_encounter`` refuses the second one).
         InputError: see :func:`claim_inputs_from_store`.
     """
     encounter, details, row = claim_inputs_from_store(session, encounter_id, practice)
@@ -235,8 +240,18 @@ def build_and_store(
         replaces_claim_id=previous.id if previous is not None else None,
         status=ClaimStatus.BUILT.value, total_charge=claim.total_charge,
         snapshot=claim_to_dict(claim))
-    session.add(record)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError as exc:
+        if _ORIGINAL_INDEX not in str(exc.orig) and "claims.encounter_id" not in str(exc.orig):
+            raise
+        raise ClaimStateError(
+            f"encounter {encounter_id} already has an original claim (built concurrently): "
+            "build a replacement (7) or void (8) instead",
+            claim_id=claim.claim_id, current=ClaimStatus.BUILT.value,
+            target=ClaimStatus.BUILT.value) from None
     for line in claim.lines:
         session.add(ClaimLineRecord(
             org_id=row.org_id, claim_id=record.id, line_number=line.number, code=line.code,

@@ -45,6 +45,13 @@ def serve(
         str | None,
         typer.Option("--database-url", help="Database URL (default: $MEDCODER_DATABASE_URL)."),
     ] = None,
+    practice: Annotated[
+        Path | None,
+        typer.Option(
+            "--practice",
+            help="Practice file of the claim routes (default: $MEDCODER_PRACTICE_FILE).",
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -56,6 +63,8 @@ def serve(
     import uvicorn
 
     from medcoder.api import Settings, create_app
+    from medcoder.claims.practice import load_practice
+    from medcoder.errors import MedcoderError
 
     if (certfile is None) != (keyfile is None):
         fail("give both --certfile and --keyfile to serve HTTPS")
@@ -72,9 +81,22 @@ def serve(
         os.environ["MEDCODER_ENCRYPTION_KEY"] = base64.b64encode(os.urandom(32)).decode()
         os.environ.pop("MEDCODER_KEY_FILE", None)
         inline_coding = True
-    settings = Settings.from_env(
-        database_url=database, secure_cookies=tls or None, inline_coding=inline_coding or None
-    )
+    try:
+        settings = Settings.from_env(
+            database_url=database,
+            secure_cookies=tls or None,
+            inline_coding=inline_coding or None,
+            practice_file=practice,
+        )
+    except ValueError as exc:  # pydantic's ValidationError
+        fail(f"bad setting: {exc}")
+    if settings.practice_file is not None:
+        # Checked here so a bad file is a clear message, not a traceback from the app factory.
+        try:
+            load_practice(settings.practice_file)
+        except MedcoderError as exc:
+            fail(f"bad practice file: {exc}")
+        os.environ["MEDCODER_PRACTICE_FILE"] = str(settings.practice_file.resolve())
     try:
         if demo:
             _prepare_demo(settings, f"{scheme}://{host}:{port}")

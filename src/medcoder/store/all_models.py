@@ -18,6 +18,7 @@ OPTIONAL_MODEL_MODULES = (
     "medcoder.store.jobs_models",
     "medcoder.store.claims_models",
     "medcoder.store.billing_models",
+    "medcoder.store.idempotency_models",
 )
 
 loaded_modules: list[str] = ["medcoder.store.models"]

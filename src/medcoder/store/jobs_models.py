@@ -11,6 +11,9 @@ Life of a job::
       ▲                 │  (handler raised, or lease expired: worker died)
       │                 ▼
       └──run_after── failed ──max_attempts reached──► dead (last_error kept)
+
+``payload`` holds ids only (``{"document_id": ...}``), never note text, so it stays plain
+JSON (the claim query reads it); ``last_error`` may quote a document and is encrypted.
 """
 
 from __future__ import annotations
@@ -29,15 +32,15 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from medcoder.store.crypto import EncryptedText
 from medcoder.store.db import Base, new_id, utcnow
 
-__all__ = ["Job", "JobOutput", "JobStatus", "UtcDateTime"]
+__all__ = ["Job", "JobOutput", "JobStatus", "SealedError", "UtcDateTime"]
 
 
 class JobStatus(StrEnum):
@@ -77,6 +80,14 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class SealedError(EncryptedText):
+    """``jobs.last_error``: encrypted text that the queue also writes in Core ``UPDATE``
+    statements (``cache_ok`` must be declared on the class itself for SQLAlchemy to cache
+    such statements without a warning)."""
+
+    cache_ok = True
+
+
 _STATUSES = ", ".join(f"'{s.value}'" for s in JobStatus)
 
 
@@ -102,7 +113,8 @@ class Job(Base):
     run_after: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    # The error of the last attempt can quote the note being coded: encrypted (0005).
+    last_error: Mapped[str | None] = mapped_column(SealedError("jobs.last_error"))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

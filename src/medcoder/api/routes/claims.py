@@ -5,7 +5,9 @@ Billers and admins change claims; coders, auditors and providers read them (thei
 organization only, another's answers 404); patients do not see claims. Every read and change
 is an audit event (claims name patients: PHI).
 
-The practice file (billing provider, payers, fee schedule; see docs/claims.md) is read from
+The practice file (billing provider, payers, fee schedule; see docs/claims.md) is the one the
+app loaded at start-up (``Settings.practice_file``: ``$MEDCODER_PRACTICE_FILE`` or
+``medcoder serve --practice``); an app created without one falls back to reading
 ``$MEDCODER_PRACTICE_FILE`` when a request needs it (re-read when the file changes).
 """
 
@@ -140,12 +142,18 @@ _practice_lock = threading.Lock()
 _practice_cache: dict[tuple[str, int], Practice] = {}
 
 
-def current_practice() -> Practice:
-    """The practice file named by ``$MEDCODER_PRACTICE_FILE`` (cached until it changes).
+def current_practice(request: Request | None = None) -> Practice:
+    """The server's practice file: the one its settings loaded at start-up
+    (``Settings.practice_file``), else the file named by ``$MEDCODER_PRACTICE_FILE`` (an app
+    built without it, as the tests' shared app is: read and cached until the file changes).
 
     Raises:
         ProblemError: 503 when none is configured or it cannot be read (a server problem).
     """
+    if request is not None:
+        loaded = get_resources(request).practice
+        if loaded is not None:
+            return loaded
     name = os.environ.get(PRACTICE_ENV, "").strip()
     if not name:
         raise ProblemError(
@@ -259,7 +267,7 @@ def create_claim(
 
     def create() -> tuple[int, ClaimPublic]:
         load_encounter(session, request, who, body.encounter_id)
-        practice = current_practice()
+        practice = current_practice(request)
         # One build per encounter at a time: PostgreSQL locks the encounter's row (SQLite
         # transactions already hold the write lock), so a concurrent build sees this one's
         # claim and replaces it or conflicts, never adds a second original.
@@ -288,8 +296,11 @@ def create_claim(
         except MedcoderError:
             session.rollback()
             raise
+        public = claim_public(record, _lines(session, record.id))
+        # Commit last: no transaction of this request is left open while the idempotency key
+        # stores the answer (on SQLite every transaction holds the write lock).
         session.commit()
-        return 201, claim_public(record, _lines(session, record.id))
+        return 201, public
 
     return idempotent(request, who, idempotency_key, body.model_dump(mode="json"), create)
 
@@ -353,7 +364,7 @@ def _write_batch(session: Session, request: Request, who: Principal, payer: str)
     from medcoder.claims.db import write_payer_batch
     from medcoder.claims.x12.validate import validate_x12
 
-    practice = current_practice()
+    practice = current_practice(request)
     try:
         result = write_payer_batch(
             session, practice, payer, file_name="pending.837", org_id=who.org_id, actor=actor(who)
