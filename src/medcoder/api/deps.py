@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -113,13 +113,24 @@ def _principal(user: User, via: str) -> Principal:
     )
 
 
+_Credential = TypeVar("_Credential", ApiToken, WebSession)
+
+
+def _credential(
+    session: Session, kind: type[_Credential], secret: str
+) -> tuple[_Credential, User] | None:
+    """The API token or web session whose hash is ``secret``'s, with its user."""
+    row = session.execute(
+        select(kind, User)
+        .join(User, User.id == kind.user_id)
+        .where(kind.token_hash == digest_secret(secret))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def _from_token(session: Session, token: str) -> Principal:
     now = utcnow()
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest_secret(token))
-    ).first()
+    row = _credential(session, ApiToken, token)
     if row is None:
         raise _unauthorized("invalid API token")
     api_token, user = row
@@ -137,11 +148,7 @@ def _from_token(session: Session, token: str) -> Principal:
 def _from_cookie(request: Request, session: Session, cookie: str) -> Principal:
     settings = get_resources(request).settings
     now = utcnow()
-    row = session.execute(
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
-        .where(WebSession.token_hash == digest_secret(cookie))
-    ).first()
+    row = _credential(session, WebSession, cookie)
     if row is None:
         raise _unauthorized("session not found; log in again")
     web, user = row

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
 
-from medcoder.cli._common import fail
+from medcoder.cli._common import (
+    DatabaseUrlOpt,
+    database_session,
+    fail,
+    first_error_line,
+    resolve_database_url,
+    shown_url,
+)
 from medcoder.cli._output import console, err_console, print_json
 
 __all__ = ["register"]
@@ -35,65 +38,11 @@ audit_app = typer.Typer(
 keys_app = typer.Typer(help="Encryption keys of the data at rest.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-UrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: $MEDCODER_DATABASE_URL, else medcoder.db in the data home).",
-        show_default=False,
-    ),
-]
-
-
-def _url(given: str | None) -> str:
-    from medcoder.store.db import database_url
-
-    url = given or database_url()
-    try:
-        make_url(url)
-    except ArgumentError:
-        fail(f"--database-url is not a database URL: {url!r}")
-    return url
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The driver's message without SQLAlchemy's statement dump (never row values)."""
-    orig = getattr(exc, "orig", None)
-    return (str(orig if orig is not None else exc).splitlines() or [type(exc).__name__])[0]
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@contextmanager
-def _session(url: str, *, read_only: bool = False) -> Iterator[Session]:
-    from medcoder.store.db import make_engine, make_session_factory
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        if not Path(parsed.database).is_file():
-            fail(f"no database at {parsed.database}: create it with `medcoder db upgrade`")
-    try:
-        engine = make_engine(url)
-    except (ArgumentError, ValueError, ImportError) as exc:
-        fail(f"cannot open the database {_shown(url)}: {exc}")
-    try:
-        with make_session_factory(engine, read_only=read_only)() as session:
-            yield session
-    except SQLAlchemyError as exc:
-        first = _first_line(exc)
-        fail(
-            f"database {_shown(url)}: {first} "
-            "(is it reachable, and migrated? run `medcoder db upgrade`)"
-        )
-    finally:
-        engine.dispose()
 
 
 @db_app.command("upgrade")
 def db_upgrade(
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
     as_json: JsonOpt = False,
 ) -> None:
@@ -102,20 +51,20 @@ def db_upgrade(
 
     from medcoder.store.db import current_revision, upgrade
 
-    url = _url(database_url)
+    url = resolve_database_url(database_url)
     try:
         upgrade(url, revision)
         now = current_revision(url)
     except CommandError as exc:
         fail(f"cannot migrate to {revision!r}: {exc}")
     except SQLAlchemyError as exc:
-        first = _first_line(exc)
-        fail(f"cannot migrate the database {_shown(url)}: {first}")
+        first = first_error_line(exc)
+        fail(f"cannot migrate the database {shown_url(url)}: {first}")
     if as_json:
-        print_json({"database": _shown(url), "revision": now})
+        print_json({"database": shown_url(url), "revision": now})
         return
     console.print(
-        f"database {escape(_shown(url))} is at revision [bold]{now}[/bold]", highlight=False
+        f"database {escape(shown_url(url))} is at revision [bold]{now}[/bold]", highlight=False
     )
 
 
@@ -135,7 +84,7 @@ def _anchors(given: list[str] | None) -> dict[int, str]:
 
 @audit_app.command("verify")
 def audit_verify(
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     anchor: Annotated[
         list[str] | None,
         typer.Option(
@@ -150,8 +99,8 @@ def audit_verify(
     from medcoder.store.audit import verify
 
     pinned = _anchors(anchor)
-    url = _url(database_url)
-    with _session(url, read_only=True) as session:
+    url = resolve_database_url(database_url)
+    with database_session(url, read_only=True) as session:
         result = verify(session, anchors=pinned)
     problem = result.problem
     if as_json:
@@ -172,12 +121,12 @@ def audit_verify(
 
 
 @audit_app.command("head")
-def audit_head(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+def audit_head(database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False) -> None:
     """The newest event as SEQ:HASH — keep it outside the database, check with --anchor."""
     from medcoder.store.audit import head
 
-    url = _url(database_url)
-    with _session(url, read_only=True) as session:
+    url = resolve_database_url(database_url)
+    with database_session(url, read_only=True) as session:
         seq, digest = head(session)
     if as_json:
         print_json({"seq": seq, "hash": digest, "anchor": f"{seq}:{digest}"})
@@ -197,7 +146,7 @@ def _when(text: str | None, option: str) -> dt.datetime | None:
 
 @audit_app.command("list")
 def audit_list(
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     org: Annotated[str | None, typer.Option(help="Organization id.")] = None,
     actor: Annotated[str | None, typer.Option(help="Actor, e.g. user:<id>, worker.")] = None,
     action: Annotated[
@@ -218,8 +167,8 @@ def audit_list(
 
     if outcome is not None and outcome not in OUTCOMES:
         fail(f"--outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-    url = _url(database_url)
-    with _session(url, read_only=True) as session:
+    url = resolve_database_url(database_url)
+    with database_session(url, read_only=True) as session:
         events = list_events(
             session,
             org_id=org,
@@ -268,7 +217,7 @@ def audit_list(
 
 @keys_app.command("rotate")
 def keys_rotate(
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     key_file: Annotated[
         Path | None,
         typer.Option(
@@ -300,8 +249,8 @@ def keys_rotate(
         )
     if target is None:
         target = Path(ring.source)
-    url = _url(database_url)
-    with _session(url) as session:
+    url = resolve_database_url(database_url)
+    with database_session(url) as session:
         try:
             report = keys.rotate(session, ring=ring, key_file=target, keep_old=keep_old)
         except MedcoderError as exc:
@@ -329,7 +278,7 @@ def keys_rotate(
 
 
 @keys_app.command("status")
-def keys_status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
+def keys_status(database_url: DatabaseUrlOpt = None, as_json: JsonOpt = False) -> None:
     """Where the keys come from, the current key id, and how many values each key seals."""
     from medcoder.errors import MedcoderError
     from medcoder.store import crypto, keys
@@ -338,8 +287,8 @@ def keys_status(database_url: UrlOpt = None, as_json: JsonOpt = False) -> None:
         ring = crypto.active_keyring()
     except MedcoderError as exc:
         fail(str(exc))
-    url = _url(database_url)
-    with _session(url, read_only=True) as session:
+    url = resolve_database_url(database_url)
+    with database_session(url, read_only=True) as session:
         usage = keys.key_usage(session)
     status = {
         "source": ring.source,

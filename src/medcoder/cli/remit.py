@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -23,8 +24,11 @@ from medcoder.claims.readers import (
     read_835,
     read_acknowledgements,
 )
-from medcoder.cli._common import fail
+from medcoder.cli._common import DatabaseUrlOpt, database_session, fail, resolve_database_url
 from medcoder.cli._output import console, to_jsonable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["ack_app", "dump_json", "read_x12_file", "register", "remit_app"]
 
@@ -214,14 +218,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ack_app, name="ack")
 
 
-UrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: $MEDCODER_DATABASE_URL, else medcoder.db in the data home).",
-        show_default=False,
-    ),
-]
 OrgOpt = Annotated[
     str | None, typer.Option("--org", help="Organization id (default: the only one).")
 ]
@@ -244,6 +240,20 @@ def _org_id(session: Any, given: str | None) -> str:
             else "the database has several organizations: pass --org ID"
         )
     return str(ids[0])
+
+
+@contextmanager
+def _org_database(
+    database_url: str | None, org: str | None, *, transaction: bool = False
+) -> Iterator[tuple[Session, str]]:
+    """A session on the database and the organization id (``--org``, else the only one);
+    with ``transaction``, both inside one transaction that commits on success."""
+    with database_session(resolve_database_url(database_url)) as session:
+        if not transaction:
+            yield session, _org_id(session, org)
+            return
+        with session.begin():
+            yield session, _org_id(session, org)
 
 
 def _posting_json(report: Any) -> list[dict[str, Any]]:
@@ -287,7 +297,7 @@ def _posting_json(report: Any) -> list[dict[str, Any]]:
 def remit_post(
     file: Annotated[Path, typer.Argument(help="An 835 file.")],
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Post an 835 to the ledger: payments, adjustments, patient share, denials (once)."""
@@ -295,22 +305,20 @@ def remit_post(
     from medcoder.billing.code_texts import KbCodeTexts
     from medcoder.billing.store import post_835
     from medcoder.cli._common import open_kb
-    from medcoder.cli.audit import _session, _url
 
     text = read_x12_file(file, lambda t: t)
     read_x12_file(file, read_835)  # malformed input: exit 2 before the database is opened
-    url = _url(database_url)
-    with open_kb() as kb, _session(url) as session:
-        with session.begin():  # one transaction: the whole file posts, or nothing does
-            org_id = _org_id(session, org)
-            report = post_835(
-                text,
-                session=session,
-                org_id=org_id,
-                claims=StoredClaimSource(session, org_id),
-                texts=KbCodeTexts(kb),
-                posted_by="cli",
-            )
+    url = resolve_database_url(database_url)
+    # One transaction: the whole file posts, or nothing does.
+    with open_kb() as kb, _org_database(url, org, transaction=True) as (session, org_id):
+        report = post_835(
+            text,
+            session=session,
+            org_id=org_id,
+            claims=StoredClaimSource(session, org_id),
+            texts=KbCodeTexts(kb),
+            posted_by="cli",
+        )
     if as_json:
         dump_json(_posting_json(report))
         return
@@ -335,16 +343,15 @@ def remit_post(
 @remit_app.command("denials")
 def remit_denials(
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """The open denials worklist: claim, line, CARC/RARC, cause and action."""
     from medcoder.billing.adjustment_rules import ACTION_TEXT, Action
     from medcoder.billing.denials_store import open_denials
-    from medcoder.cli.audit import _session, _url
 
-    with _session(_url(database_url)) as session:
-        items = open_denials(session, _org_id(session, org))
+    with _org_database(database_url, org) as (session, org_id):
+        items = open_denials(session, org_id)
         rows: list[dict[str, Any]] = [
             {
                 "id": d.id,
@@ -389,16 +396,15 @@ def remit_denials(
 def ack_post(
     file: Annotated[Path, typer.Argument(help="A 999 or 277CA file.")],
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Apply a 277CA (claims accepted/rejected) or a 999 (rejected file) to the stored claims."""
     from medcoder.billing.acknowledgements import apply_acknowledgements
-    from medcoder.cli.audit import _session, _url
 
     acks = read_x12_file(file, read_acknowledgements)
-    with _session(_url(database_url)) as session, session.begin():
-        result = apply_acknowledgements(acks, session=session, org_id=_org_id(session, org))
+    with _org_database(database_url, org, transaction=True) as (session, org_id):
+        result = apply_acknowledgements(acks, session=session, org_id=org_id)
     if as_json:
         dump_json(result)
         return
@@ -420,16 +426,15 @@ def remit_resolve(
         typer.Argument(help="appealed, resubmitted, written_off, billed_patient or closed."),
     ],
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Close a denial worklist item; its amount moves out of the denials account."""
     from medcoder.billing.denials_store import resolve_denial
-    from medcoder.cli.audit import _session, _url
     from medcoder.errors import InputError
 
-    with _session(_url(database_url)) as session, session.begin():
+    with _org_database(database_url, org, transaction=True) as (session, org_id):
         try:
-            item = resolve_denial(session, _org_id(session, org), denial_id, resolution)
+            item = resolve_denial(session, org_id, denial_id, resolution)
         except InputError as exc:
             fail(str(exc))
         console.print(
@@ -474,23 +479,20 @@ def remit_statement(
     practice_file: PracticeOpt = None,
     on: OnOpt = None,
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """A patient's statement: their share of each claim, payments, balance and aging."""
     from medcoder.billing.patient_billing import statement_for_patient
     from medcoder.billing.statements import render_statement_html, render_statement_pdf
     from medcoder.cli._common import parse_date
-    from medcoder.cli.audit import _session, _url
     from medcoder.errors import InputError
 
     practice = _statement_practice(practice_file)
     day = parse_date(on)
-    with _session(_url(database_url)) as session:
+    with _org_database(database_url, org) as (session, org_id):
         try:
-            statement = statement_for_patient(
-                session, _org_id(session, org), patient_id, practice, on=day
-            )
+            statement = statement_for_patient(session, org_id, patient_id, practice, on=day)
         except InputError as exc:
             fail(str(exc))
     if html is not None:
@@ -522,7 +524,7 @@ def remit_remind(
     practice_file: PracticeOpt = None,
     on: OnOpt = None,
     org: OrgOpt = None,
-    database_url: UrlOpt = None,
+    database_url: DatabaseUrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Send the payment reminders due today (run it daily); each is sent once per period."""
@@ -531,7 +533,6 @@ def remit_remind(
     from medcoder.billing.patient_billing import send_due_reminders
     from medcoder.billing.reminders import SmtpSender
     from medcoder.cli._common import parse_date
-    from medcoder.cli.audit import _session, _url
 
     practice = _statement_practice(practice_file)
     smtp = SmtpSender(
@@ -542,9 +543,9 @@ def remit_remind(
         username=smtp_user,
         password=os.environ.get("MEDCODER_SMTP_PASSWORD"),
     )
-    with _session(_url(database_url)) as session, session.begin():
+    with _org_database(database_url, org, transaction=True) as (session, org_id):
         result = send_due_reminders(
-            session, _org_id(session, org), sender=smtp, practice=practice, on=parse_date(on)
+            session, org_id, sender=smtp, practice=practice, on=parse_date(on)
         )
     if as_json:
         dump_json(result)

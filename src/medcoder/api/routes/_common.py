@@ -1,22 +1,24 @@
 """What the resource routers share: scoped lookups (404 across organizations and patients),
-pagination parameters and idempotent creation."""
+pagination parameters, audited list pages and idempotent creation."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from fastapi import Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from medcoder.api.auditing import audit_denied
+from medcoder.api.auditing import audit, audit_denied
 from medcoder.api.deps import Principal, get_resources
 from medcoder.api.idempotency import fingerprint
 from medcoder.api.problems import ProblemError
+from medcoder.api.schemas import Page
 from medcoder.store.models import Document, Encounter, Patient
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "load_encounter",
     "load_patient",
     "page_params",
+    "paged_list",
     "well_formed_id",
 ]
 
@@ -55,6 +58,46 @@ def page_params(
 ) -> PageParams:
     """``?limit=&offset=`` of a list endpoint."""
     return PageParams(limit=limit, offset=offset)
+
+
+class _Listed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Listed)
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+def paged_list(
+    session: Session,
+    request: Request,
+    who: Principal,
+    page: PageParams,
+    *,
+    model: type[_Row],
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    public: Callable[[_Row], _Item],
+    action: str,
+    audit_detail: Literal["ids", "count"] | None = "ids",
+) -> Page[_Item]:
+    """One page of ``model`` rows matching ``where`` (with the total count), audited as
+    ``action`` on the resource kind before ``.`` (``detail``: the count and the ids shown, the
+    count only, or nothing) and committed."""
+    total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    rows = session.scalars(
+        select(model).where(*where).order_by(*order_by).limit(page.limit).offset(page.offset)
+    ).all()
+    items = [public(row) for row in rows]
+    detail: dict[str, str | int] | None = None
+    if audit_detail is not None:
+        detail = {"count": len(rows)}
+        if audit_detail == "ids":
+            detail["ids"] = ",".join(row.id for row in rows)
+    audit(session, request, who, action, action.partition(".")[0], detail=detail)
+    session.commit()
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 def _not_found(

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import func, select
 
-from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, require_roles
 from medcoder.api.policy import AUDIT
 from medcoder.api.problems import problem_responses
-from medcoder.api.routes._common import PageParams, page_params
+from medcoder.api.routes._common import PageParams, page_params, paged_list
 from medcoder.api.schemas import AuditEventPublic, Page
 from medcoder.store.models import AuditEvent
 
@@ -42,15 +40,15 @@ def list_audit_events(
         where.append(AuditEvent.actor == actor)
     if resource is not None:
         where.append(AuditEvent.resource == resource)
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*where)) or 0
-    rows = session.scalars(
-        select(AuditEvent)
-        .where(*where)
-        .order_by(AuditEvent.seq.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    items = [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
-    audit(session, request, who, "audit_event.list", "audit_event")
-    session.commit()
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return paged_list(
+        session,
+        request,
+        who,
+        page,
+        model=AuditEvent,
+        where=where,
+        order_by=(AuditEvent.seq.desc(),),
+        public=lambda row: AuditEventPublic.model_validate(row, from_attributes=True),
+        action="audit_event.list",
+        audit_detail=None,
+    )

@@ -22,6 +22,7 @@ from medcoder.api.deps import (
 from medcoder.api.policy import TOKEN_ISSUE, Role
 from medcoder.api.problems import ProblemError, problem_responses
 from medcoder.api.routes._common import well_formed_id
+from medcoder.api.routes.users import user_public
 from medcoder.api.schemas import (
     LoginRequest,
     LoginResult,
@@ -49,17 +50,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 LOCK_AFTER_FAILURES = 10
 LOCK_MINUTES = 15
 _BAD_CREDENTIALS = "wrong username or password"
-
-
-def _user_public(user: User) -> UserPublic:
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        org_id=user.org_id,
-        patient_id=user.patient_id,
-        active=user.active,
-    )
 
 
 def _authenticate(request: Request, session: Session, username: str, password: str) -> User:
@@ -151,7 +141,7 @@ def login(
         samesite="lax",
         path="/",
     )
-    return LoginResult(user=_user_public(user), expires_at=expires)
+    return LoginResult(user=user_public(user), expires_at=expires)
 
 
 @router.post(
@@ -207,7 +197,7 @@ def create_token(body: TokenCreate, request: Request, session: SessionDep) -> To
     session.flush()
     audit(session, request, None, "token.create", f"api_token/{token.id}", org_id=user.org_id)
     session.commit()
-    return TokenPublic(token=secret, expires_at=expires, user=_user_public(user))
+    return TokenPublic(token=secret, expires_at=expires, user=user_public(user))
 
 
 @router.get("/me", response_model=UserPublic, responses=problem_responses(401))
@@ -219,7 +209,7 @@ def me(
     user = session.get(User, who.user_id)
     if user is None:
         raise ProblemError(401, "user no longer exists")
-    return _user_public(user)
+    return user_public(user)
 
 
 @router.get("/tokens", response_model=list[TokenInfo], responses=problem_responses(401))

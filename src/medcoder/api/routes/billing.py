@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from medcoder.api.auditing import audit, audit_denied
 from medcoder.api.deps import Principal, SessionDep, require_roles
@@ -28,6 +27,7 @@ from medcoder.api.routes._common import (
     load_encounter,
     load_patient,
     page_params,
+    paged_list,
     well_formed_id,
 )
 from medcoder.api.routes.claims import (
@@ -149,25 +149,16 @@ def list_denials(
     where = [DenialRecord.org_id == who.org_id, DenialRecord.status == status]
     if encounter_id is not None:
         where.append(DenialRecord.encounter_id == encounter_id)
-    total = session.scalar(select(func.count()).select_from(DenialRecord).where(*where)) or 0
-    rows = session.scalars(
-        select(DenialRecord)
-        .where(*where)
-        .order_by(DenialRecord.amount.desc(), DenialRecord.created_at, DenialRecord.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(
+    return paged_list(
         session,
         request,
         who,
-        "denial.list",
-        "denial",
-        detail={"count": len(rows), "ids": ",".join(r.id for r in rows)},
-    )
-    session.commit()
-    return Page(
-        items=[_denial_public(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+        page,
+        model=DenialRecord,
+        where=where,
+        order_by=(DenialRecord.amount.desc(), DenialRecord.created_at, DenialRecord.id),
+        public=_denial_public,
+        action="denial.list",
     )
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
 from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, require_roles
@@ -20,6 +19,7 @@ from medcoder.api.routes._common import (
     load_encounter,
     load_patient,
     page_params,
+    paged_list,
 )
 from medcoder.api.schemas import EncounterCreate, EncounterPublic, Page, Queue
 from medcoder.store.models import Encounter, Provider
@@ -97,28 +97,16 @@ def list_encounters(
         where.append(Encounter.date_of_service >= date_from)
     if date_to is not None:
         where.append(Encounter.date_of_service <= date_to)
-    total = session.scalar(select(func.count()).select_from(Encounter).where(*where)) or 0
-    rows = session.scalars(
-        select(Encounter)
-        .where(*where)
-        .order_by(Encounter.date_of_service, Encounter.created_at, Encounter.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(
+    return paged_list(
         session,
         request,
         who,
-        "encounter.list",
-        "encounter",
-        detail={"count": len(rows), "ids": ",".join(e.id for e in rows)},
-    )
-    session.commit()
-    return Page(
-        items=[encounter_public(e) for e in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+        page,
+        model=Encounter,
+        where=where,
+        order_by=(Encounter.date_of_service, Encounter.created_at, Encounter.id),
+        public=encounter_public,
+        action="encounter.list",
     )
 
 

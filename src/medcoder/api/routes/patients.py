@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
 from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, require_roles
@@ -18,6 +17,7 @@ from medcoder.api.routes._common import (
     idempotent,
     load_patient,
     page_params,
+    paged_list,
 )
 from medcoder.api.schemas import Page, PatientCreate, PatientPublic
 from medcoder.store.crypto import digest
@@ -75,25 +75,16 @@ def list_patients(
         where.append(Patient.id == (who.patient_id or ""))
     if mrn is not None:
         where.append(Patient.mrn_hash == digest(mrn, purpose="patients.mrn"))
-    total = session.scalar(select(func.count()).select_from(Patient).where(*where)) or 0
-    rows = session.scalars(
-        select(Patient)
-        .where(*where)
-        .order_by(Patient.created_at.desc(), Patient.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(
+    return paged_list(
         session,
         request,
         who,
-        "patient.list",
-        "patient",
-        detail={"count": len(rows), "ids": ",".join(p.id for p in rows)},
-    )
-    session.commit()
-    return Page(
-        items=[patient_public(p) for p in rows], total=total, limit=page.limit, offset=page.offset
+        page,
+        model=Patient,
+        where=where,
+        order_by=(Patient.created_at.desc(), Patient.id),
+        public=patient_public,
+        action="patient.list",
     )
 
 

@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from medcoder.api.auditing import audit, audit_denied
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
@@ -26,6 +25,7 @@ from medcoder.api.routes._common import (
     PageParams,
     idempotent,
     page_params,
+    paged_list,
     well_formed_id,
 )
 from medcoder.api.routes.claims import BILLING_READ, BILLING_WRITE, actor, x12_body
@@ -220,21 +220,17 @@ def list_remittances(
 ) -> Page[RemittancePublic]:
     """Posted 835 transactions of the organization, newest first."""
     where = [RemittanceRecord.org_id == who.org_id]
-    total = session.scalar(select(func.count()).select_from(RemittanceRecord).where(*where)) or 0
-    rows = session.scalars(
-        select(RemittanceRecord)
-        .where(*where)
-        .order_by(RemittanceRecord.posted_at.desc(), RemittanceRecord.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(session, request, who, "remittance.list", "remittance", detail={"count": len(rows)})
-    session.commit()
-    return Page(
-        items=[RemittancePublic.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return paged_list(
+        session,
+        request,
+        who,
+        page,
+        model=RemittanceRecord,
+        where=where,
+        order_by=(RemittanceRecord.posted_at.desc(), RemittanceRecord.id),
+        public=lambda row: RemittancePublic.model_validate(row, from_attributes=True),
+        action="remittance.list",
+        audit_detail="count",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from medcoder.api.auditing import audit
@@ -18,6 +18,7 @@ from medcoder.api.routes._common import (
     PageParams,
     idempotent,
     page_params,
+    paged_list,
     well_formed_id,
 )
 from medcoder.api.schemas import Page, UserCreate, UserPublic, UserUpdate
@@ -105,14 +106,17 @@ def list_users(
 ) -> Page[UserPublic]:
     """The organization's users, by username."""
     where = [User.org_id == who.org_id]
-    total = session.scalar(select(func.count()).select_from(User).where(*where)) or 0
-    rows = session.scalars(
-        select(User).where(*where).order_by(User.username).limit(page.limit).offset(page.offset)
-    ).all()
-    audit(session, request, who, "user.list", "user", detail={"count": len(rows)})
-    session.commit()
-    return Page(
-        items=[user_public(u) for u in rows], total=total, limit=page.limit, offset=page.offset
+    return paged_list(
+        session,
+        request,
+        who,
+        page,
+        model=User,
+        where=where,
+        order_by=(User.username,),
+        public=user_public,
+        action="user.list",
+        audit_detail="count",
     )
 
 
