@@ -151,6 +151,24 @@ class TestSymptomsAndStatus:
         chest_pain = [d for d in result.diagnoses if d.code == "R07.9"]
         assert chest_pain and not chest_pain[0].assigned
 
+    def test_joint_pain_is_integral_to_arthritis_of_that_joint_only(
+        self, coder: DiagnosisCoder
+    ) -> None:
+        result = code(
+            coder,
+            "CC: right knee pain, left shoulder pain.\n"
+            "Assessment: Primary osteoarthritis of the right knee.\n",
+        )
+        codes = assigned(result)
+        assert "M17.11" in codes
+        assert "M25.561" not in codes  # knee pain: part of the knee osteoarthritis
+        assert "M25.512" in codes  # shoulder pain: no shoulder diagnosis, still coded
+
+    def test_throat_pain_is_integral_to_pharyngitis(self, coder: DiagnosisCoder) -> None:
+        result = code(coder, "CC: sore throat.\nAssessment: Streptococcal pharyngitis.\n")
+        assert "J02.0" in assigned(result)
+        assert "R07.0" not in assigned(result)
+
     def test_long_term_drug_therapy(self, coder: DiagnosisCoder) -> None:
         result = code(
             coder,

@@ -232,6 +232,7 @@ _INTEGRAL_TO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("R04", ("J", "I26", "C34")),
     ("R05", ("J",)),
     ("R06", ("J", "I50", "I26", "I27", "I11", "I13")),
+    ("R070", ("J02", "J03", "J06", "J36", "J39")),  # pain in throat: pharyngitis, tonsillitis
     ("R07", ("I20", "I21", "I22", "I24", "I25", "I26", "J18", "J93", "K21")),
     ("R09", ("J", "I50")),
     ("R10", ("K", "N10", "N13", "N20", "N23", "N39", "A09")),
@@ -263,6 +264,19 @@ _INTEGRAL_TO: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Pain in a joint or limb (M25.5-, M79.6-) is integral to an injury of that limb.
 _LIMB_PAIN = ("M255", "M796")
+# Pain in a joint (M25.5 + site digit: 1 shoulder, 2 elbow, 3 wrist, 4 hand, 5 hip, 6 knee,
+# 7 ankle and foot) is integral to an arthropathy of the same joint: M00-M25 carry the site in
+# their 5th character (M06.06-, M10.06-, M19.01-, M25.46-); these categories name it instead.
+_JOINT_OF_CATEGORY = {"M16": "5", "M17": "6", "M18": "4", "M22": "6", "M23": "6"}
+
+
+def _arthropathy_site(code: str) -> str | None:
+    """The joint digit of an arthropathy code (M00-M25, not joint pain itself), else None."""
+    if not ("M00" <= code[:3] <= "M25") or code.startswith("M255"):
+        return None
+    if code[:3] in _JOINT_OF_CATEGORY:
+        return _JOINT_OF_CATEGORY[code[:3]]
+    return code[4] if len(code) > 4 and code[4] in "1234567" else None
 
 
 def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Candidate]:
@@ -272,6 +286,9 @@ def drop_integral_symptoms(cands: list[Candidate], ctx: RuleContext) -> list[Can
         owner = None
         if cand.code.startswith(_LIMB_PAIN):
             owner = next((d for d in assigned if d.code[0] == "S"), None)
+            if owner is None and cand.code.startswith("M255") and len(cand.code) > 4:
+                site = cand.code[4]
+                owner = next((d for d in assigned if _arthropathy_site(d.code) == site), None)
         elif cand.code.startswith("R"):
             prefixes = next((p for r, p in _INTEGRAL_TO if cand.code.startswith(r)), ())
             owner = (
