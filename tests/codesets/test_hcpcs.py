@@ -61,6 +61,11 @@ class TestBillingUnit:
         unit = parse_billing_unit("Factor viii (antihemophilic factor, human) per i.u.")
         assert unit is not None and (unit.quantity, unit.unit) == (Decimal(1), "IU")
 
+    def test_thousands_separator_is_not_a_clause(self, kb: KnowledgeBase) -> None:
+        # J0561: "Injection, penicillin g benzathine, 100,000 units"
+        unit = kb.hcpcs.billing_unit("J0561")
+        assert unit is not None and (unit.quantity, unit.unit) == (Decimal(100000), "units")
+
     def test_combination_product_has_no_single_dose(self) -> None:
         text = "Injection, betamethasone acetate 3 mg and betamethasone sodium phosphate 3 mg"
         assert parse_billing_unit(text) is None

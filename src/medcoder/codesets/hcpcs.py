@@ -162,6 +162,8 @@ _DOSE = re.compile(
     re.IGNORECASE,
 )
 _REMARK = re.compile(r"\([^)]*\)")  # "(non-esrd use)", "(antihemophilic factor, human)"
+# Clauses are split at commas, but not at a thousands separator ("100,000 units").
+_CLAUSE = re.compile(r",(?!\d{3}(?!\d))")
 
 
 def parse_billing_unit(description: str) -> BillingUnit | None:
@@ -171,7 +173,7 @@ def parse_billing_unit(description: str) -> BillingUnit | None:
     or follows ``per`` / ``up to``; a number inside a drug name or a combination product
     (``betamethasone acetate 3 mg and ...``) does not.
     """
-    for clause in _REMARK.sub("", description).split(","):
+    for clause in _CLAUSE.split(_REMARK.sub("", description)):
         match = _DOSE.search(clause.strip())
         if not match or (match["qty"] is None and not match["lead"]):
             continue
