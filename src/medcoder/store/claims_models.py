@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,6 +78,15 @@ class ClaimRecord(Base):
         CheckConstraint("frequency IN ('1', '7', '8')", name="frequency"),
         Index(None, "org_id", "payer_key", "status"),
         Index(None, "org_id", "patient_control_number"),
+        # At most one original (frequency 1) claim per encounter (migration 0005_hardening);
+        # medcoder.claims.db.build_and_store turns a violation into "already has an original".
+        Index(
+            "uq_claims_original_encounter",
+            "encounter_id",
+            unique=True,
+            sqlite_where=text("frequency = '1'"),
+            postgresql_where=text("frequency = '1'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -7,11 +7,6 @@ A row whose ``status_code`` is NULL is a request still being processed. The stor
 name a patient, so it is encrypted (``EncryptedJSON``); key rotation finds it like every other
 encrypted column. Rows older than 24 hours are expired lazily (see
 :mod:`medcoder.api.idempotency`). The migration ``0005_hardening`` creates exactly this table.
-
-The same migration's other schema object is declared here as well, so that the models describe
-the whole schema: ``uq_claims_original_encounter``, a partial unique index on ``claims`` (at
-most one original, frequency 1, claim per encounter; :func:`medcoder.claims.db.build_and_store`
-turns its violation into "already has an original claim").
 """
 
 from __future__ import annotations
@@ -19,23 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from medcoder.store.claims_models import ClaimRecord
 from medcoder.store.crypto import EncryptedJSON
 from medcoder.store.db import Base, new_id, utcnow
 
-__all__ = ["IdempotencyKeyRecord", "ORIGINAL_CLAIM_INDEX", "SealedAnswer"]
-
-ORIGINAL_CLAIM_INDEX = Index(
-    "uq_claims_original_encounter",
-    ClaimRecord.__table__.c.encounter_id,
-    unique=True,
-    sqlite_where=text("frequency = '1'"),
-    postgresql_where=text("frequency = '1'"),
-)
-
+__all__ = ["IdempotencyKeyRecord", "SealedAnswer"]
 
 class SealedAnswer(EncryptedJSON):
     """An encrypted JSON answer (``cache_ok`` declared on the class itself, so Core
