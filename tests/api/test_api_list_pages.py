@@ -1,9 +1,10 @@
-"""List endpoints, on SQLite and PostgreSQL: pages with the total for the filters, and an
-audit event per list naming what was shown (the ids of PHI records; a count for users; nothing
-for the audit trail itself)."""
+"""Shared route helpers, on SQLite and PostgreSQL: list pages with the total for the filters and
+an audit event per list naming what was shown (the ids of PHI records; a count for users;
+nothing for the audit trail itself); organization-scoped records answered 404 and audited."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from api_world import TestClient, World
@@ -116,3 +117,52 @@ class TestListPages:
         event = _last_event(api_factory, world, "audit_event.list")
         assert event.resource == "audit_event"
         assert event.detail in (None, {})
+
+
+class TestOrganizationRecords:
+    """A claim, remittance or denial the caller's organization does not hold is 404, and the
+    attempt is in the audit trail as denied."""
+
+    def _denied(
+        self, factory: sessionmaker[Session], world: World, action: str, resource: str
+    ) -> list[AuditEvent]:
+        with factory() as session:
+            events = list(
+                session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.org_id == world.org_id,
+                        AuditEvent.action == action,
+                        AuditEvent.resource == resource,
+                        AuditEvent.outcome == "denied",
+                    )
+                )
+            )
+            session.expunge_all()
+        return events
+
+    def test_unknown_claim_and_remittance_reads(
+        self, api: TestClient, world: World, api_factory: sessionmaker[Session]
+    ) -> None:
+        for kind, path in (("claim", "claims"), ("remittance", "remittances")):
+            missing = uuid.uuid4().hex
+            reply = api.get(f"{V1}/{path}/{missing}", headers=world.headers("biller"))
+            assert reply.status_code == 404, reply.text
+            assert reply.json()["detail"] == f"no {kind} {missing}"
+            assert len(self._denied(api_factory, world, f"{kind}.read", f"{kind}/{missing}")) == 1
+            malformed = api.get(f"{V1}/{path}/not-an-id", headers=world.headers("biller"))
+            assert malformed.status_code == 404
+            assert malformed.json()["detail"] == f"no {kind} not-an-id"
+
+    def test_unknown_denial_resolution(
+        self, api: TestClient, world: World, api_factory: sessionmaker[Session]
+    ) -> None:
+        missing = uuid.uuid4().hex
+        reply = api.post(
+            f"{V1}/denials/{missing}/resolve",
+            json={"resolution": "closed"},
+            headers=world.headers("biller"),
+        )
+        assert reply.status_code == 404, reply.text
+        assert reply.json()["detail"] == f"no denial {missing}"
+        denied = self._denied(api_factory, world, "denial.resolve", f"denial/{missing}")
+        assert len(denied) == 1

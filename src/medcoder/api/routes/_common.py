@@ -27,6 +27,7 @@ __all__ = [
     "idempotent",
     "load_document",
     "load_encounter",
+    "load_owned",
     "load_patient",
     "page_params",
     "paged_list",
@@ -101,12 +102,45 @@ def paged_list(
 
 
 def _not_found(
-    session: Session, request: Request, who: Principal, kind: str, resource_id: str
+    session: Session,
+    request: Request,
+    who: Principal,
+    kind: str,
+    resource_id: str,
+    action: str | None = None,
 ) -> ProblemError:
     # End the request's transaction first: on SQLite it holds the write lock.
     session.rollback()
-    audit_denied(session, request, who, f"{kind}.read", f"{kind}/{resource_id}")
+    audit_denied(session, request, who, action or f"{kind}.read", f"{kind}/{resource_id}")
     return ProblemError(404, f"no {kind} {resource_id}")
+
+
+class _OrgOwned(Protocol):
+    @property
+    def org_id(self) -> str: ...
+
+
+_Owned = TypeVar("_Owned", bound=_OrgOwned)
+
+
+def load_owned(
+    session: Session,
+    request: Request,
+    who: Principal,
+    model: type[_Owned],
+    record_id: str,
+    *,
+    kind: str,
+    action: str | None = None,
+    lock: bool = False,
+) -> _Owned:
+    """The ``model`` row ``record_id`` if the caller's organization holds it, else 404 (``no
+    <kind> <id>``) with the denial audited as ``action`` (default ``<kind>.read``). ``lock``:
+    the row locked for a change, on PostgreSQL (SQLite transactions hold the write lock)."""
+    row = session.get(model, record_id, with_for_update=lock) if well_formed_id(record_id) else None
+    if row is None or row.org_id != who.org_id:
+        raise _not_found(session, request, who, kind, record_id, action)
+    return row
 
 
 def well_formed_id(value: str) -> bool:

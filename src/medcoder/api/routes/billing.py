@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from medcoder.api.auditing import audit, audit_denied
+from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, require_roles
 from medcoder.api.policy import Role
 from medcoder.api.problems import ProblemError, problem_responses
@@ -25,10 +25,10 @@ from medcoder.api.routes._common import (
     PageParams,
     idempotent,
     load_encounter,
+    load_owned,
     load_patient,
     page_params,
     paged_list,
-    well_formed_id,
 )
 from medcoder.api.routes.claims import (
     BILLING_READ,
@@ -180,15 +180,16 @@ def resolve(
     from medcoder.billing.denials_store import resolve_denial
 
     # Locked (PostgreSQL) and read fresh: two concurrent resolutions cannot both pass.
-    row = (
-        session.get(DenialRecord, denial_id, with_for_update=True)
-        if well_formed_id(denial_id)
-        else None
+    row = load_owned(
+        session,
+        request,
+        who,
+        DenialRecord,
+        denial_id,
+        kind="denial",
+        action="denial.resolve",
+        lock=True,
     )
-    if row is None or row.org_id != who.org_id:
-        session.rollback()
-        audit_denied(session, request, who, "denial.resolve", f"denial/{denial_id}")
-        raise ProblemError(404, f"no denial {denial_id}")
     if row.status != "open":
         session.rollback()
         raise ProblemError(409, f"denial {denial_id} is already {row.status}")

@@ -23,10 +23,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from medcoder.api.auditing import audit, audit_denied
+from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
 from medcoder.api.idempotency import fingerprint
 from medcoder.api.policy import Role
@@ -36,8 +36,9 @@ from medcoder.api.routes._common import (
     PageParams,
     idempotent,
     load_encounter,
+    load_owned,
     page_params,
-    well_formed_id,
+    paged_list,
 )
 from medcoder.api.schemas import Page
 from medcoder.claims.errors import ClaimEditError, ClaimError, ClaimStateError
@@ -212,16 +213,7 @@ def _load_claim(
 ) -> ClaimRecord:
     """The claim, if the caller's organization holds it (``lock``: its row locked for a
     change, on PostgreSQL; SQLite transactions already hold the write lock)."""
-    record = (
-        session.get(ClaimRecord, claim_id, with_for_update=lock)
-        if well_formed_id(claim_id)
-        else None
-    )
-    if record is None or record.org_id != who.org_id:
-        session.rollback()
-        audit_denied(session, request, who, "claim.read", f"claim/{claim_id}")
-        raise ProblemError(404, f"no claim {claim_id}")
-    return record
+    return load_owned(session, request, who, ClaimRecord, claim_id, kind="claim", lock=lock)
 
 
 def _lines(session: Session, claim_id: str) -> list[ClaimLineRecord]:
@@ -327,25 +319,16 @@ def list_claims(
         where.append((ClaimRecord.payer_key == payer) | (ClaimRecord.payer_id == payer))
     if encounter_id is not None:
         where.append(ClaimRecord.encounter_id == encounter_id)
-    total = session.scalar(select(func.count()).select_from(ClaimRecord).where(*where)) or 0
-    rows = session.scalars(
-        select(ClaimRecord)
-        .where(*where)
-        .order_by(ClaimRecord.created_at.desc(), ClaimRecord.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(
+    return paged_list(
         session,
         request,
         who,
-        "claim.list",
-        "claim",
-        detail={"count": len(rows), "ids": ",".join(r.id for r in rows)},
-    )
-    session.commit()
-    return Page(
-        items=[claim_public(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+        page,
+        model=ClaimRecord,
+        where=where,
+        order_by=(ClaimRecord.created_at.desc(), ClaimRecord.id),
+        public=claim_public,
+        action="claim.list",
     )
 
 
@@ -469,21 +452,17 @@ def list_batches(
     """The 837 files written for the organization, newest first (their control numbers are
     what a 999 answers)."""
     where = [X12Batch.org_id == who.org_id]
-    total = session.scalar(select(func.count()).select_from(X12Batch).where(*where)) or 0
-    rows = session.scalars(
-        select(X12Batch)
-        .where(*where)
-        .order_by(X12Batch.created_at.desc(), X12Batch.control_number.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
-    audit(session, request, who, "x12_batch.list", "x12_batch", detail={"count": len(rows)})
-    session.commit()
-    return Page(
-        items=[BatchPublic.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return paged_list(
+        session,
+        request,
+        who,
+        page,
+        model=X12Batch,
+        where=where,
+        order_by=(X12Batch.created_at.desc(), X12Batch.control_number.desc()),
+        public=lambda row: BatchPublic.model_validate(row, from_attributes=True),
+        action="x12_batch.list",
+        audit_detail="count",
     )
 
 

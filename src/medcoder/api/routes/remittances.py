@@ -17,16 +17,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from medcoder.api.auditing import audit, audit_denied
+from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
-from medcoder.api.problems import ProblemError, problem_responses
+from medcoder.api.problems import problem_responses
 from medcoder.api.routes._common import (
     IdempotencyKey,
     PageParams,
     idempotent,
+    load_owned,
     page_params,
     paged_list,
-    well_formed_id,
 )
 from medcoder.api.routes.claims import BILLING_READ, BILLING_WRITE, actor, x12_body
 from medcoder.api.schemas import Page
@@ -246,11 +246,7 @@ def read_remittance(
     who: Annotated[Principal, Depends(require_roles(*BILLING_READ))],
 ) -> RemittancePublic:
     """One posted 835 transaction."""
-    row = session.get(RemittanceRecord, remittance_id) if well_formed_id(remittance_id) else None
-    if row is None or row.org_id != who.org_id:
-        session.rollback()
-        audit_denied(session, request, who, "remittance.read", f"remittance/{remittance_id}")
-        raise ProblemError(404, f"no remittance {remittance_id}")
+    row = load_owned(session, request, who, RemittanceRecord, remittance_id, kind="remittance")
     audit(session, request, who, "remittance.read", f"remittance/{row.id}")
     session.commit()
     return RemittancePublic.model_validate(row, from_attributes=True)
