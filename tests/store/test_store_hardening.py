@@ -17,7 +17,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from medcoder.store import crypto, keys
-from medcoder.store.all_models import Base, loaded_modules
+from medcoder.store.all_models import MODEL_MODULES, Base
 from medcoder.store.db import alembic_config, current_revision, make_engine, new_id, upgrade
 from medcoder.store.idempotency_models import IdempotencyKeyRecord
 from medcoder.store.jobs_models import Job
@@ -112,7 +112,7 @@ class TestMigration:
             engine.dispose()
 
     def test_hardening_tables_match_their_models(self, db_url: str) -> None:
-        assert "medcoder.store.idempotency_models" in loaded_modules
+        assert "medcoder.store.idempotency_models" in MODEL_MODULES
         engine = make_engine(db_url)
         try:
             with engine.connect() as conn:

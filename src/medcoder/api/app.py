@@ -11,7 +11,6 @@ interactive docs ``/api/v1/docs``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,17 +25,20 @@ from medcoder.api.resources import Resources
 from medcoder.api.routes import (
     audit_events,
     auth,
+    billing,
+    claims,
     codes,
     documents,
     encounters,
     patients,
+    remittances,
     users,
 )
 from medcoder.api.settings import Settings
 from medcoder.api.throttle import LoginThrottle
 from medcoder.store.db import database_url, make_engine, make_session_factory, upgrade
 
-__all__ = ["API_PREFIX", "OPTIONAL_ROUTERS", "app_from_env", "create_app"]
+__all__ = ["API_PREFIX", "app_from_env", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,19 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
     app.middleware("http")(_security_headers(settings))
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, users, patients, encounters, documents, codes, audit_events):
+    for module in (
+        auth,
+        users,
+        patients,
+        encounters,
+        documents,
+        codes,
+        audit_events,
+        claims,
+        remittances,
+        billing,
+    ):
         api.include_router(module.router)
-    for router in _optional_routers():
-        api.include_router(router)
 
     @api.get("/health", tags=["meta"], summary="Liveness (no authentication)")
     def health() -> dict[str, str]:
@@ -112,27 +123,6 @@ def create_app(settings: Settings | None = None, *, coder: CoderFactory | None =
 
     app.include_router(api)
     return app
-
-
-#: Routers of other packages (claims, remittances, billing), mounted when they are installed.
-OPTIONAL_ROUTERS = (
-    "medcoder.api.routes.claims",
-    "medcoder.api.routes.remittances",
-    "medcoder.api.routes.billing",
-)
-
-
-def _optional_routers() -> list[APIRouter]:
-    routers: list[APIRouter] = []
-    for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        routers.append(module.router)
-    return routers
 
 
 def _security_headers(
