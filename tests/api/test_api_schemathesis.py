@@ -8,7 +8,9 @@ the operations are parametrized here and each runs its strategy under ``hypothes
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -33,8 +35,10 @@ def _end_asgi_lifespans() -> Iterator[None]:
 
 
 def _operations() -> list[tuple[str, str]]:
-    # The document is static: read it from an app that never touches its database.
-    app = create_app(Settings(database_url="sqlite:///unused.db", upgrade_database=False))
+    # The document is static: read it from an app that never touches its database (a file in
+    # a throwaway folder, not the working directory).
+    unused = Path(tempfile.mkdtemp(prefix="medcoder-openapi-")) / "unused.db"
+    app = create_app(Settings(database_url=f"sqlite:///{unused}", upgrade_database=False))
     paths = app.openapi()["paths"]
     return [(method.upper(), path) for path, item in paths.items() for method in item]
 
