@@ -31,6 +31,8 @@ __all__ = [
     "load_patient",
     "page_params",
     "paged_list",
+    "replay_headers",
+    "run_once",
     "well_formed_id",
 ]
 
@@ -191,6 +193,27 @@ def load_document(
     return document, encounter
 
 
+def run_once(
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: Any,
+    create: Callable[[], tuple[int, Any]],
+    *,
+    scope: str | None = None,
+) -> tuple[int, Any, bool]:
+    """Run ``create`` (answering a status and a JSON-able payload) once per
+    ``Idempotency-Key``, per user and route (``scope``, default the request's method and
+    path): ``(status, payload, replayed)``."""
+    scope = scope or f"{who.user_id} {request.method} {request.url.path}"
+    return get_resources(request).idempotency.run(scope, key, fingerprint(body), create)
+
+
+def replay_headers(replayed: bool) -> dict[str, str]:
+    """The headers marking a replayed answer."""
+    return {"Idempotent-Replayed": "true"} if replayed else {}
+
+
 def idempotent(
     request: Request,
     who: Principal,
@@ -199,14 +222,10 @@ def idempotent(
     create: Callable[[], tuple[int, BaseModel]],
 ) -> JSONResponse:
     """Run ``create`` once per ``Idempotency-Key`` (per user and route); replay its answer."""
-    scope = f"{who.user_id} {request.method} {request.url.path}"
 
     def run() -> tuple[int, Any]:
         status, model = create()
         return status, model.model_dump(mode="json")
 
-    status, payload, replayed = get_resources(request).idempotency.run(
-        scope, key, fingerprint(body), run
-    )
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(payload, status_code=status, headers=headers)
+    status, payload, replayed = run_once(request, who, key, body, run)
+    return JSONResponse(payload, status_code=status, headers=replay_headers(replayed))

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from medcoder.api.auditing import audit
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
-from medcoder.api.idempotency import fingerprint
 from medcoder.api.policy import Role
 from medcoder.api.problems import ProblemError, problem_responses
 from medcoder.api.routes._common import (
@@ -39,6 +38,8 @@ from medcoder.api.routes._common import (
     load_owned,
     page_params,
     paged_list,
+    replay_headers,
+    run_once,
 )
 from medcoder.api.schemas import Page
 from medcoder.claims.errors import ClaimEditError, ClaimError, ClaimStateError
@@ -411,18 +412,14 @@ def write_x12(
     def run() -> tuple[int, Any]:
         return 201, _write_batch(session, request, who, payer).model_dump(mode="json")
 
-    scope = f"{who.user_id} {request.method} {request.url.path}"
-    status, payload, replayed = get_resources(request).idempotency.run(
-        scope, idempotency_key, fingerprint({"payer": payer}), run
-    )
+    status, payload, replayed = run_once(request, who, idempotency_key, {"payer": payer}, run)
     headers = {
         "Content-Disposition": f'attachment; filename="{payload["file_name"]}"',
         "X-Control-Number": payload["control_number"],
         "X-Claim-Ids": ",".join(payload["claims"]),
         "X-Batch-Id": payload["batch_id"],
+        **replay_headers(replayed),
     }
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
     return Response(
         payload["x12"], status_code=status, media_type="application/edi-x12", headers=headers
     )

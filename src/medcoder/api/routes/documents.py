@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from medcoder.api.auditing import audit
 from medcoder.api.coding_jobs import enqueue_coding, wait_for_document
 from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
-from medcoder.api.idempotency import fingerprint
 from medcoder.api.policy import PHI_READ, PHI_WRITE
 from medcoder.api.problems import ProblemError, problem_responses
 from medcoder.api.routes._common import (
@@ -21,6 +20,8 @@ from medcoder.api.routes._common import (
     idempotent,
     load_document,
     load_encounter,
+    replay_headers,
+    run_once,
 )
 from medcoder.api.schemas import BatchResult, BatchUpload, DocumentPublic
 from medcoder.errors import InputError, NoteError
@@ -108,18 +109,20 @@ async def upload_document(
     data = await request.body()
     if len(data) > resources.settings.max_document_bytes:
         raise ProblemError(413, f"the note is over {resources.settings.max_document_bytes} bytes")
-    body_fp = fingerprint(b"%s\n%s\n%s\n" % (media.encode(), kind.encode(), data))
+    body = b"%s\n%s\n%s\n" % (media.encode(), kind.encode(), data)
 
     def create() -> tuple[int, Any]:
         with resources.session_factory() as session:
             return _store_upload(request, session, who, encounter_id, media, kind, data)
 
     status, payload, replayed = await run_in_threadpool(
-        resources.idempotency.run,
-        f"{who.user_id} POST /encounters/{encounter_id}/documents",
+        run_once,
+        request,
+        who,
         idempotency_key,
-        body_fp,
+        body,
         create,
+        scope=f"{who.user_id} POST /encounters/{encounter_id}/documents",
     )
     if status == 201 and not replayed:
         if resources.worker is not None:
@@ -134,8 +137,7 @@ async def upload_document(
             payload = {**payload, "status": final}
             if final not in ("coded", "failed"):
                 status = 202
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(payload, status_code=status, headers=headers)
+    return JSONResponse(payload, status_code=status, headers=replay_headers(replayed))
 
 
 def _read_note(text: str, where: str) -> None:

@@ -1,6 +1,7 @@
 """Shared route helpers, on SQLite and PostgreSQL: list pages with the total for the filters and
 an audit event per list naming what was shown (the ids of PHI records; a count for users;
-nothing for the audit trail itself); organization-scoped records answered 404 and audited."""
+nothing for the audit trail itself); organization-scoped records answered 404 and audited; an
+upload retried under its Idempotency-Key replayed (and marked), another note under it refused."""
 
 from __future__ import annotations
 
@@ -166,3 +167,27 @@ class TestOrganizationRecords:
         assert reply.json()["detail"] == f"no denial {missing}"
         denied = self._denied(api_factory, world, "denial.resolve", f"denial/{missing}")
         assert len(denied) == 1
+
+
+class TestIdempotentUpload:
+    def test_replayed_upload_is_marked_and_another_note_under_the_key_refused(
+        self, api: TestClient, world: World
+    ) -> None:
+        coder = world.headers("coder")
+        created = api.post(
+            f"{V1}/encounters",
+            json={"patient_id": world.patient_b, "date_of_service": "2026-04-03"},
+            headers=coder,
+        )
+        assert created.status_code == 201, created.text
+        url = f"{V1}/encounters/{created.json()['id']}/documents"
+        headers = {**coder, "Content-Type": "text/plain", "Idempotency-Key": uuid.uuid4().hex}
+        first = api.post(url, content=b"A/P: COPD.", headers=headers)
+        again = api.post(url, content=b"A/P: COPD.", headers=headers)
+        assert first.status_code == again.status_code == 201, again.text
+        assert "Idempotent-Replayed" not in first.headers
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        other = api.post(url, content=b"A/P: asthma.", headers=headers)
+        assert other.status_code == 422, other.text
+        assert other.json()["field"] == "Idempotency-Key"
