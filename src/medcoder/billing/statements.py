@@ -22,6 +22,8 @@ from importlib import resources
 
 import jinja2
 
+from medcoder.claims.practice import Practice
+
 __all__ = [
     "AgingBuckets",
     "PatientCharge",
@@ -75,6 +77,21 @@ class StatementPractice:
     address: tuple[str, ...] = ()
     phone: str = ""
     pay_instructions: str = "Pay by phone or mail a check with the stub below."
+
+    @classmethod
+    def of(cls, practice: Practice | None) -> StatementPractice:
+        """The billing provider of a practice file (name, address, phone), or a generic
+        sender when there is none."""
+        if practice is None:
+            return cls("Your medical practice")
+        provider = practice.billing_provider
+        address: tuple[str, ...] = ()
+        if provider.address is not None:
+            a = provider.address
+            city = f"{a.city} {a.state} {a.postal_code}"
+            address = tuple(x for x in (a.line1, a.line2, city) if x)
+        phone = practice.spec.submitter.phone
+        return cls(provider.name, address, f"{phone[:3]}-{phone[3:6]}-{phone[6:]}")
 
 
 @dataclass(frozen=True, slots=True)

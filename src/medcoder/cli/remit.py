@@ -452,23 +452,15 @@ OnOpt = Annotated[str | None, typer.Option("--on", help="Statement date (default
 
 def _statement_practice(path: Path | None) -> Any:
     from medcoder.billing.statements import StatementPractice
-
-    if path is None:
-        return StatementPractice("Your medical practice")
     from medcoder.claims.practice import load_practice
     from medcoder.errors import MedcoderError
 
+    if path is None:
+        return StatementPractice.of(None)
     try:
-        practice = load_practice(path)
+        return StatementPractice.of(load_practice(path))
     except MedcoderError as exc:
         fail(f"{path}: {exc}")
-    provider = practice.billing_provider
-    address: tuple[str, ...] = ()
-    if provider.address is not None:
-        a = provider.address
-        address = tuple(x for x in (a.line1, a.line2, f"{a.city} {a.state} {a.postal_code}") if x)
-    phone = practice.spec.submitter.phone
-    return StatementPractice(provider.name, address, f"{phone[:3]}-{phone[3:6]}-{phone[6:]}")
 
 
 @remit_app.command("statement")

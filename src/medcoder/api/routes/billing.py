@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from medcoder.api.auditing import audit
-from medcoder.api.deps import Principal, SessionDep, require_roles
+from medcoder.api.deps import Principal, SessionDep, get_resources, require_roles
 from medcoder.api.policy import Role
 from medcoder.api.problems import ProblemError, problem_responses
 from medcoder.api.routes._common import (
@@ -264,18 +264,12 @@ def read_patient_balance(
     return PatientBalance(patient_id=patient.id, balance=owed)
 
 
-def _statement_practice() -> StatementPractice:
+def _statement_practice(request: Request) -> StatementPractice:
     """Who sends the statement: the practice file's billing provider when one is configured."""
-    if not os.environ.get(PRACTICE_ENV, "").strip():
-        return StatementPractice("Your medical practice")
-    practice = current_practice()
-    provider = practice.billing_provider
-    address: tuple[str, ...] = ()
-    if provider.address is not None:
-        a = provider.address
-        address = tuple(x for x in (a.line1, a.line2, f"{a.city} {a.state} {a.postal_code}") if x)
-    phone = practice.spec.submitter.phone
-    return StatementPractice(provider.name, address, f"{phone[:3]}-{phone[3:6]}-{phone[6:]}")
+    configured = get_resources(request).practice is not None or os.environ.get(
+        PRACTICE_ENV, ""
+    ).strip()
+    return StatementPractice.of(current_practice(request) if configured else None)
 
 
 @router.get(
@@ -307,7 +301,7 @@ def read_patient_statement(
 
     patient = load_patient(session, request, who, patient_id)
     statement = statement_for_patient(
-        session, who.org_id, patient.id, _statement_practice(), on=on or dt.date.today()
+        session, who.org_id, patient.id, _statement_practice(request), on=on or dt.date.today()
     )
     audit(
         session,
