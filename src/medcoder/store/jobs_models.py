@@ -25,20 +25,17 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     PrimaryKeyConstraint,
     String,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcoder.store.crypto import EncryptedText
-from medcoder.store.db import Base, new_id, utcnow
+from medcoder.store.db import Base, UtcDateTime, new_id, utcnow
 
 __all__ = ["Job", "JobOutput", "JobStatus", "SealedError", "UtcDateTime"]
 
@@ -51,33 +48,6 @@ class JobStatus(StrEnum):
     DONE = "done"  # its result is committed
     FAILED = "failed"  # an attempt failed; claimable again after run_after
     DEAD = "dead"  # out of attempts; last_error says why
-
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """An aware UTC datetime on every database (SQLite keeps it as naive UTC text).
-
-    Lease and retry times are compared in SQL, so they must be written the same way by every
-    worker: always UTC, microsecond precision.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UtcDateTime needs an aware datetime")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, dt.datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
 
 
 class SealedError(EncryptedText):
