@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from medcoder.api.idempotency import IdempotencyCache, fingerprint
-from medcoder.api.problems import ProblemError
+from medcoder.api.idempotency import fingerprint
 from medcoder.api.security import (
     TOKEN_PREFIX,
     digest_secret,
@@ -69,49 +68,11 @@ class TestThrottle:
         assert throttle.retry_after("ann", "a") == 0
 
 
-class TestIdempotency:
-    def test_same_key_same_body_replays_without_running_again(self) -> None:
-        cache = IdempotencyCache()
-        calls: list[int] = []
-
-        def create() -> tuple[int, dict[str, int]]:
-            calls.append(1)
-            return 201, {"n": len(calls)}
-
-        fp = fingerprint({"a": 1, "b": 2})
-        assert cache.run("u1 POST /x", "k1", fp, create) == (201, {"n": 1}, False)
-        assert cache.run("u1 POST /x", "k1", fingerprint({"b": 2, "a": 1}), create) == (
-            201,
-            {"n": 1},
-            True,
-        )
-        assert len(calls) == 1
-        # another user's identical key is a different slot
-        assert cache.run("u2 POST /x", "k1", fp, create)[1] == {"n": 2}
-
-    def test_same_key_other_body_is_refused(self) -> None:
-        cache = IdempotencyCache()
-        cache.run("s", "k", fingerprint(b"one"), lambda: (201, {}))
-        with pytest.raises(ProblemError, match="different request body") as caught:
-            cache.run("s", "k", fingerprint(b"two"), lambda: (201, {}))
-        assert caught.value.status == 422
-
-    def test_failure_is_not_remembered(self) -> None:
-        cache = IdempotencyCache()
-
-        def boom() -> tuple[int, dict[str, str]]:
-            raise ProblemError(409, "conflict")
-
-        with pytest.raises(ProblemError):
-            cache.run("s", "k", "fp", boom)
-        assert cache.run("s", "k", "fp", lambda: (201, {"ok": "yes"}))[1] == {"ok": "yes"}
-
-    def test_entries_expire(self) -> None:
-        clock = FakeClock()
-        cache = IdempotencyCache(ttl_seconds=10, clock=clock)
-        cache.run("s", "k", "fp1", lambda: (201, {}))
-        clock.now += 11
-        assert cache.run("s", "k", "fp2", lambda: (201, {"new": 1}))[1] == {"new": 1}
+class TestFingerprint:
+    def test_json_bodies_are_canonical(self) -> None:
+        assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
+        assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+        assert fingerprint(b"one") != fingerprint(b"two")
 
 
 class TestSettings:

@@ -9,7 +9,7 @@ Keys are scoped per user and route. The service keeps them in the database
 one recognise a retry. Two concurrent requests with the same key: the first one runs, the
 other is answered 409 at once ("still being processed", ``Retry-After: 1``) and may retry.
 Keys expire after 24 hours, lazily (an expired key is reused; old rows are deleted when new
-keys are taken). :class:`IdempotencyCache` is the in-memory variant (one process, tests).
+keys are taken).
 """
 
 from __future__ import annotations
@@ -17,11 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
@@ -34,22 +30,11 @@ from medcoder.store.idempotency_models import IdempotencyKeyRecord
 
 __all__ = [
     "DatabaseIdempotency",
-    "IdempotencyCache",
     "IdempotencyStore",
-    "StoredResponse",
     "fingerprint",
 ]
 
 _MAX_KEY_LENGTH = 200
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    """The first answer given for a key."""
-
-    fingerprint: str
-    status: int
-    body: Any
 
 
 def fingerprint(payload: bytes | str | Any) -> str:
@@ -90,78 +75,6 @@ def _other_body() -> ProblemError:
         "this Idempotency-Key was already used with a different request body",
         field="Idempotency-Key",
     )
-
-
-class IdempotencyCache:
-    """Remembers the answer of each ``(scope, key)`` for a while."""
-
-    def __init__(
-        self,
-        *,
-        ttl_seconds: float = 24 * 3600,
-        max_entries: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[tuple[str, str], tuple[float, StoredResponse]] = OrderedDict()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock_for(self, slot: tuple[str, str]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(slot, threading.Lock())
-
-    def _get(self, slot: tuple[str, str]) -> StoredResponse | None:
-        with self._guard:
-            found = self._entries.get(slot)
-            if found is None:
-                return None
-            at, stored = found
-            if self._clock() - at > self._ttl:
-                del self._entries[slot]
-                return None
-            return stored
-
-    def _put(self, slot: tuple[str, str], stored: StoredResponse) -> None:
-        with self._guard:
-            self._entries[slot] = (self._clock(), stored)
-            self._entries.move_to_end(slot)
-            while len(self._entries) > self._max:
-                old, _ = self._entries.popitem(last=False)
-                self._locks.pop(old, None)
-
-    def run(
-        self,
-        scope: str,
-        key: str | None,
-        body_fingerprint: str,
-        create: Callable[[], tuple[int, Any]],
-    ) -> tuple[int, Any, bool]:
-        """The answer for this request: ``(status, body, replayed)``.
-
-        Without a key ``create`` simply runs. With one, the first request runs ``create`` (other
-        requests with the same key wait for it) and later ones replay its answer. Errors are
-        not remembered: a failed request may be retried with the same key.
-
-        Raises:
-            ProblemError: 422 when the key was used with a different body, or is too long.
-        """
-        if key is None:
-            status, body = create()
-            return status, body, False
-        _check_key(key)
-        slot = (scope, key)
-        with self._lock_for(slot):
-            stored = self._get(slot)
-            if stored is not None:
-                if stored.fingerprint != body_fingerprint:
-                    raise _other_body()
-                return stored.status, stored.body, True
-            status, body = create()
-            self._put(slot, StoredResponse(body_fingerprint, status, body))
-            return status, body, False
 
 
 class DatabaseIdempotency:
