@@ -169,6 +169,18 @@ class TestSymptomsAndStatus:
         assert "J02.0" in assigned(result)
         assert "R07.0" not in assigned(result)
 
+    def test_preventive_visit_without_findings_stays_z00_00(self, coder: DiagnosisCoder) -> None:
+        result = code(
+            coder,
+            "ANNUAL PREVENTIVE VISIT\nHPI: 50 y/o F for routine health maintenance.\n"
+            "FH: father with type 2 diabetes and coronary artery disease.\n"
+            "Exam: heart, lungs, skin and abdomen normal.\n"
+            "Assessment: Routine adult health examination, no abnormal findings.\n",
+        )
+        codes = assigned(result)
+        assert codes[0] == "Z00.00"
+        assert not [c for c in codes if c[0] not in "Z"]  # family history is not a finding
+
     def test_long_term_drug_therapy(self, coder: DiagnosisCoder) -> None:
         result = code(
             coder,

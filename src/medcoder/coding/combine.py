@@ -171,9 +171,11 @@ class ModelCombiner:
         """True when some evidence word is a word of the code's title or Index entries.
 
         The learned ranker also learns correlations (diabetes notes often code hypertension);
-        a code is only assigned from words that name the condition itself.
+        a code is only assigned from words that name the condition itself. A site alone
+        ("skin" in "skin normal") names none: the Index sends it to the condition.
         """
         words = {norm_token(w) for g in ngrams for w in g.split()} - STOPWORDS - _GENERIC
+        words -= self.lexicon.site_words()
         if not words:
             return False
         vocabulary = self._code_words.get(code)

@@ -208,6 +208,7 @@ class DiagnosisCoder:
         note, cands, ctx, view = self.candidates(document)
         if self.stacker is not None and self.combiner is not None:
             cands = restack(cands, self.stacker, self.reliability, self.combiner.ranker)
+            self.encounter.settle_preventive_visit(note, cands)
         cands = self._sequence(cands, note)
         diagnoses = tuple(self._suggestion(c) for c in cands if c.score >= self.config.min_score)
         return CodingResult(

@@ -35,6 +35,10 @@ _PREVENTIVE = re.compile(
 _STATUS_CUE_TEXT = re.compile(r"\b(s/p|status post|status-post|post)\b", re.IGNORECASE)
 
 
+#: The routine-examination codes preventive_visit chooses between.
+_PREVENTIVE_CODES = frozenset({"Z0000", "Z0001", "Z00121", "Z00129"})
+
+
 class EncounterCodes:
     """Finds encounter-level Z codes in a note."""
 
@@ -117,17 +121,7 @@ class EncounterCodes:
         found = _PREVENTIVE.search(head)
         if found is None or note.document.setting is Setting.INPATIENT:
             return []
-        findings = [
-            c for c in cands if c.score >= ASSIGNED_THRESHOLD and not c.code.startswith("Z")
-        ]
-        age = note.document.patient.age
-        child = age is not None and age < 18
-        code = ("Z00121" if child else "Z0001") if findings else ("Z00129" if child else "Z0000")
-        with_findings = (
-            f"with abnormal findings ({', '.join(self.icd.format(c.code) for c in findings[:3])})"
-            if findings
-            else "without abnormal findings"
-        )
+        code, with_findings = self._preventive_code(note, cands)
         evidence = Evidence(
             found.start(), found.end(), found.group(), note.section_at(found.start()).name
         )
@@ -144,6 +138,34 @@ class EncounterCodes:
                 section=evidence.section,
             )
         ]
+
+    def _preventive_code(self, note: Note, cands: list[Candidate]) -> tuple[str, str]:
+        """Z00.0- with or without abnormal findings, from the conditions assigned now."""
+        findings = [
+            c for c in cands if c.score >= ASSIGNED_THRESHOLD and not c.code.startswith("Z")
+        ]
+        age = note.document.patient.age
+        child = age is not None and age < 18
+        code = ("Z00121" if child else "Z0001") if findings else ("Z00129" if child else "Z0000")
+        with_findings = (
+            f"with abnormal findings ({', '.join(self.icd.format(c.code) for c in findings[:3])})"
+            if findings
+            else "without abnormal findings"
+        )
+        return code, with_findings
+
+    def settle_preventive_visit(self, note: Note, cands: list[Candidate]) -> None:
+        """Choose Z00.0- again once the final scores are known (the learned combination may
+        have left a finding unassigned, or assigned one)."""
+        for cand in cands:
+            if cand.code in _PREVENTIVE_CODES and cand.rationale.startswith("routine examination"):
+                code, with_findings = self._preventive_code(note, cands)
+                if code != cand.code:
+                    found = cand.rationale.split("'")[1]
+                    cand.code = code
+                    cand.rationale = (
+                        f"routine examination '{found}' {with_findings} -> {self.icd.format(code)}"
+                    )
 
     def drug_therapy(self, note: Note) -> list[Candidate]:
         """Z79 codes for current long-term drugs (medication lists, "on <drug>")."""

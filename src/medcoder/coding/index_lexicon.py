@@ -170,6 +170,7 @@ class IndexLexicon:
         self.heads = heads  # head word -> main terms matched from free text
         self.mains = mains  # first word -> every main term (for following cross-references)
         self._by_code: dict[str, list[int]] | None = None
+        self._site_words: frozenset[str] | None = None
 
     @classmethod
     def from_connection(cls, con: sqlite3.Connection, release_id: str) -> IndexLexicon:
@@ -218,6 +219,22 @@ class IndexLexicon:
                     continue
                 heads.setdefault(alt[0], []).append((node.id, alt))
         return cls(nodes, heads, mains)
+
+    def site_words(self) -> frozenset[str]:
+        """One-word main terms the Index sends to the condition ("Skin - see also condition",
+        "Knee - see condition"): anatomical sites, which never name a condition by themselves."""
+        if self._site_words is None:
+            sites: set[str] = set()
+            for word, node_ids in self.mains.items():
+                for node_id in node_ids:
+                    node = self.nodes[node_id]
+                    refers = (node.see or node.see_also or "").lower()
+                    if node.code is None and refers.startswith("condition") and (
+                        (word,) in node.alternatives
+                    ):
+                        sites.add(word)
+            self._site_words = frozenset(sites)
+        return self._site_words
 
     def words_for_code(self, code: str) -> set[str]:
         """Words of every Index entry (and its ancestors) that leads to ``code`` (undotted)."""

@@ -62,6 +62,12 @@ _CEILING = 0.49
 #: A model-only code whose evidence is negated, historical, uncertain (outpatient) or a family
 #: member's is never assigned, whatever the combination says.
 HARD_ASSERTION = True
+#: A model-only code (no Index walk, no rule behind it) is assigned only when the combination
+#: gives it at least this probability: the F1-optimal threshold learned on CodiEsp (about 0.2)
+#: lets single generic words ("skin", "heart") assign unspecified codes in US notes, and a
+#: wrong code costs more than a missed one (DESIGN: correct before clever). Below it, the code
+#: stays a suggestion for the coder, in the same order.
+MODEL_ONLY_MIN_PROBABILITY = 0.5
 
 
 def to_engine_score(probability: float, threshold: float) -> float:
@@ -88,6 +94,9 @@ def final_score(probability: float, row: list[float], threshold: float) -> float
         row[_COLUMN["rule_demoted"]] or row[_COLUMN["already_coded"]] or row[_COLUMN["not_named"]]
     )
     if hard or (HARD_ASSERTION and row[_COLUMN["assertion_demoted"]]):
+        score = min(score, _CEILING)
+    model_only = row[_COLUMN["origin_model"]] and not row[_COLUMN["index_score"]]
+    if model_only and not row[_COLUMN["origin_rule"]] and probability < MODEL_ONLY_MIN_PROBABILITY:
         score = min(score, _CEILING)
     return score
 
