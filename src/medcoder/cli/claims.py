@@ -8,8 +8,6 @@ with pyx12 before it is written; an invalid file is not written (exit 1). Bad in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,11 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from medcoder.cli._common import fail, open_kb
+from medcoder.cli._common import database_session, fail, open_kb, resolve_database_url
 from medcoder.cli._output import console, err_console, print_json
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
     from medcoder.claims.model import Claim
     from medcoder.claims.practice import Practice
@@ -207,27 +204,6 @@ def build(
     _build_from_database(encounter, practice, database_url, as_json, frequency, original)
 
 
-@contextmanager
-def _session(url: str | None) -> Iterator[Session]:
-    """A session on the database (engine disposed afterwards: no connection left open)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from medcoder.store.db import database_url, make_engine, make_session_factory
-
-    url = url or database_url()
-    try:
-        make_url(url)
-    except ArgumentError:
-        fail(f"--database-url is not a database URL: {url!r}")
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _x12_for_payer(payer: str, output: Path, practice: Path | None, url: str | None,
                    as_json: bool, org_id: str | None = None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
@@ -238,7 +214,7 @@ def _x12_for_payer(payer: str, output: Path, practice: Path | None, url: str | N
 
     prac = _practice(practice)
     try:
-        with _session(url) as session:
+        with database_session(resolve_database_url(url)) as session:
             result = write_payer_batch(session, prac, payer, file_name=output.name,
                                        org_id=org_id)
             report = validate_x12(result.text)
@@ -297,7 +273,7 @@ def _build_from_database(encounter: str, practice: Path | None, url: str | None,
     with open_kb() as kb:
         editor = Editor(kb)
         try:
-            with _session(url) as session:
+            with database_session(resolve_database_url(url)) as session:
                 record = build_and_store(session, encounter, prac, editor, frequency=freq,
                                          original_claim_reference=original)
                 session.commit()
@@ -349,7 +325,7 @@ def list_claims(
     if payer is not None:
         query = query.where((ClaimRecord.payer_key == payer) | (ClaimRecord.payer_id == payer))
     try:
-        with _session(database_url) as session:
+        with database_session(resolve_database_url(database_url)) as session:
             rows = [{"claim": r.id, "patient_control_number": r.patient_control_number,
                      "encounter": r.encounter_id, "payer": r.payer_key,
                      "claim_type": r.claim_type, "frequency": r.frequency, "status": r.status,
