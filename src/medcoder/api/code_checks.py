@@ -13,6 +13,7 @@ from medcoder.codesets import KnowledgeBase
 from medcoder.edits.encounter import Diagnosis, EncounterSetting, ServiceLine, Sex
 from medcoder.edits.encounter import Encounter as EditEncounter
 from medcoder.edits.encounter import Patient as EditPatient
+from medcoder.edits.encounter import age_on as years_on
 from medcoder.edits.engine import Editor, EditResult
 from medcoder.errors import CodeError, InputError
 
@@ -59,8 +60,7 @@ def check_code(kb: KnowledgeBase, system: str, code: str, day: dt.date) -> str:
 
 def age_on(birth: dt.date, day: dt.date) -> int:
     """Age in whole years on ``day`` (clamped to 0..130 for the edits)."""
-    years = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-    return min(max(years, 0), 130)
+    return min(max(years_on(birth, day), 0), 130)
 
 
 @dataclass(frozen=True, slots=True)

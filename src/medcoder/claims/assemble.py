@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -30,7 +29,7 @@ from medcoder.claims.model import (
 )
 from medcoder.claims.practice import Practice
 from medcoder.claims.revenue import revenue_code_for
-from medcoder.edits.encounter import Encounter, EncounterSetting
+from medcoder.edits.encounter import Encounter, EncounterSetting, age_on
 from medcoder.edits.engine import EditResult
 from medcoder.errors import InputError
 
@@ -43,10 +42,6 @@ MAX_DIAGNOSES = {ClaimType.PROFESSIONAL: 12, ClaimType.INSTITUTIONAL: 25}
 MAX_LINES = {ClaimType.PROFESSIONAL: 50, ClaimType.INSTITUTIONAL: 999}
 
 _CENT = Decimal("0.01")
-
-
-def _age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _check_edits(encounter: Encounter, edits: EditResult, claim_id: str) -> None:
@@ -119,7 +114,7 @@ def build_claim(
     if encounter.patient.sex.value != patient.sex:
         raise InputError(f"the encounter says sex {encounter.patient.sex.value}, the claim's "
                          f"patient {patient.sex}", field="patient.sex")
-    age = _age_on(patient.birth_date, encounter.date_of_service)
+    age = age_on(patient.birth_date, encounter.date_of_service)
     if age != encounter.patient.age:
         raise InputError(f"the encounter says age {encounter.patient.age}, the birth date "
                          f"{patient.birth_date} gives {age} on {encounter.date_of_service}",

@@ -27,7 +27,7 @@ from medcoder.claims.practice import Practice
 from medcoder.claims.serialize import claim_from_dict, claim_to_dict
 from medcoder.claims.state import ClaimStatus, advance
 from medcoder.claims.x12.write837 import write_837
-from medcoder.edits.encounter import Encounter, parse_encounter
+from medcoder.edits.encounter import Encounter, age_on, parse_encounter
 from medcoder.edits.engine import Editor
 from medcoder.errors import InputError
 from medcoder.store import audit
@@ -73,10 +73,6 @@ class DatabaseControlNumbers:
         if value is None:
             raise ClaimError(f"no control-number counter {self.name!r}: run medcoder db upgrade")
         return int(value)
-
-
-def _age(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _address(row: Any, what: str) -> dict[str, Any]:
@@ -129,7 +125,7 @@ def claim_inputs_from_store(
         "discharge_date": row.end_date.isoformat() if row.end_date else None,
         "setting": row.setting,
         "place_of_service": row.place_of_service,
-        "patient": {"age": _age(patient.birth_date, row.date_of_service), "sex": patient.sex},
+        "patient": {"age": age_on(patient.birth_date, row.date_of_service), "sex": patient.sex},
         "diagnoses": [{"code": d.code, **({"present_on_admission": d.detail["poa"]}
                                           if d.detail.get("poa") else {})} for d in diagnoses],
         "procedures": procedures,

@@ -23,6 +23,7 @@ __all__ = [
     "EncounterSetting",
     "Patient",
     "ServiceLine",
+    "age_on",
     "encounter_json_schema",
     "parse_encounter",
 ]
@@ -111,6 +112,11 @@ class Encounter(_Model):
     @property
     def dos(self) -> dt.date:
         return self.discharge_date or self.date_of_service
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Age in whole years on ``day`` (the age the edits and the claim use)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def encounter_json_schema() -> dict[str, Any]:

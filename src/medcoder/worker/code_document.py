@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import medcoder
+from medcoder.edits.encounter import age_on
 from medcoder.errors import InputError, NoReleaseError, NoteError
 from medcoder.notes import Document as NoteDocument
 from medcoder.notes import Setting, read_document
@@ -98,7 +99,7 @@ def enqueue_code_batch(
 
 
 def _age(birth: dt.date, on: dt.date) -> int | None:
-    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    years = age_on(birth, on)
     return years if 0 <= years <= 130 else None
 
 
